@@ -18,23 +18,34 @@ static bool get_fd(napi_env env, napi_value v, const char *what, int *fd)
 	return true;
 }
 
-/* progTestRun(fd, data, repeat, dataOutSize) -> {retval, data, durationNs} */
+/* progTestRun(fd, data, repeat, dataOutSize, ctx?) -> {retval, data, durationNs, ctx?}
+ * ctx: optional raw context (struct __sk_buff for tc programs: mark, priority, ifindex...),
+ * returned as the program left it. */
 static napi_value prog_test_run(napi_env env, napi_callback_info info)
 {
-	napi_value argv[4];
-	if (!arg_count(env, info, 4, argv, NULL)) return NULL;
+	napi_value argv[5];
+	if (!arg_count(env, info, 5, argv, NULL)) return NULL;
 	int fd;
-	void *data;
-	size_t dlen;
+	void *data, *ctx = NULL;
+	size_t dlen, clen = 0;
 	uint32_t repeat, outsz;
 	if (!get_fd(env, argv[0], "fd", &fd) || !get_buffer(env, argv[1], "data", &data, &dlen) ||
 	    !get_u32(env, argv[2], "repeat", &repeat) || !get_u32(env, argv[3], "dataOutSize", &outsz))
 		return NULL;
+	if (!is_nullish(env, argv[4]) && !get_buffer(env, argv[4], "ctx", &ctx, &clen)) return NULL;
 	if (outsz > 1 << 20) return throw_arg(env, "dataOutSize is too large");
+	if (clen > 4096) return throw_arg(env, "ctx is too large");
 	uint8_t *out = malloc(outsz ? outsz : 1);
+	uint8_t ctx_out[4096];
 	if (!out) return throw_errno(env, ENOMEM, "bpf_prog_test_run_opts", NULL);
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = (uint32_t)dlen,
 			    .data_out = out, .data_size_out = outsz, .repeat = repeat);
+	if (ctx) {
+		opts.ctx_in = ctx;
+		opts.ctx_size_in = (uint32_t)clen;
+		opts.ctx_out = ctx_out;
+		opts.ctx_size_out = (uint32_t)clen;
+	}
 	int rc = bpf_prog_test_run_opts(fd, &opts);
 	if (rc < 0) {
 		int err = errno;
@@ -47,6 +58,7 @@ static napi_value prog_test_run(napi_env env, napi_callback_info info)
 	uint32_t got = opts.data_size_out < outsz ? opts.data_size_out : outsz;
 	set_prop(env, o, "data", make_buffer_copy(env, out, got));
 	set_prop(env, o, "durationNs", make_u32(env, opts.duration));
+	if (ctx) set_prop(env, o, "ctx", make_buffer_copy(env, ctx_out, opts.ctx_size_out < clen ? opts.ctx_size_out : clen));
 	free(out);
 	return o;
 }

@@ -79,6 +79,8 @@ export interface TestRunResult {
   retval: number;
   data: Buffer;
   durationNs: number;
+  /** the context as the program left it, when one was passed in */
+  ctx?: Buffer;
 }
 
 type RecvCallback = (err: NativeError | null, msgs: ReceivedDatagram[]) => void;
@@ -121,7 +123,7 @@ export interface NativeAddon {
   mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number, flags: number): number;
   mapDeleteBatch(fd: number, keys: Uint8Array, count: number): number;
 
-  progTestRun(fd: number, data: Uint8Array, repeat: number, dataOutSize: number): TestRunResult;
+  progTestRun(fd: number, data: Uint8Array, repeat: number, dataOutSize: number, ctx?: Uint8Array | null): TestRunResult;
   progInfo(fd: number): ProgInfo;
   linkInfo(fd: number): LinkInfo;
   objPin(fd: number, path: string): void;
@@ -151,6 +153,7 @@ export interface NativeAddon {
 
   setns(fd: number, nstype: number): void;
   ifNameToIndex(name: string): number;
+  ifHwType(name: string): number;
 }
 
 /** Repository root (works from src/ under tsx and from dist/src/ after tsc). */
