@@ -195,9 +195,10 @@ export class Datapath {
     const program: ProgramName = direction === 'ingress' ? (l3 ? 'iro_ingress_l3' : 'iro_ingress') : l3 ? 'iro_egress_l3' : 'iro_egress';
     const spec = this.spec(ifname, ifindex, direction);
     const state = this.readState();
-    const prev = state.attachments.find((a) => a.ifname === ifname && a.direction === direction);
+    // qdisc ownership belongs to the interface: inherited by every hook of ours on it
+    const ownsQdisc = state.attachments.some((a) => a.ifindex === ifindex && a.createdQdisc);
     const r = attachProgram(this.programs[program], spec, opts.mode ?? 'auto');
-    const att: Attachment = { ifname, ifindex, direction, mode: r.mode, l3, program, createdQdisc: r.createdQdisc || (prev?.createdQdisc ?? false) };
+    const att: Attachment = { ifname, ifindex, direction, mode: r.mode, l3, program, createdQdisc: r.createdQdisc || ownsQdisc };
     state.attachments = state.attachments.filter((a) => !(a.ifname === ifname && a.direction === direction));
     state.attachments.push(att);
     this.writeState(state);

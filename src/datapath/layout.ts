@@ -38,6 +38,11 @@ export function pinPaths(pinDir: string) {
     links: join(pinDir, 'links'),
     map: (name: MapName) => join(pinDir, 'maps', name),
     prog: (name: ProgramName) => join(pinDir, 'progs', name),
-    link: (ifname: string, direction: string) => join(pinDir, 'links', `${ifname}.${direction}`),
+    link: (ifname: string, direction: string) => join(pinDir, 'links', `${direction}-${pinSafe(ifname)}`),
   };
+}
+
+/** bpffs reserves "." in names (EPERM), and interface names may contain it (VLANs). */
+export function pinSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
