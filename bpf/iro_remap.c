@@ -10,7 +10,7 @@
 
 static __always_inline int iro_process(struct __sk_buff *skb, const __u32 l3, const __u8 dir, const int l3dev)
 {
-	struct iro_pkt p = {};
+	struct iro_pkt p;
 	int rc = iro_parse(skb, l3, &p);
 	if (rc != IRO_PARSE_OK) {
 		if (rc == IRO_PARSE_ERROR) iro_count(IRO_STAT_PARSE_ERROR);
@@ -24,6 +24,10 @@ static __always_inline int iro_process(struct __sk_buff *skb, const __u32 l3, co
 			return IRO_PASS;
 		}
 		if (p.proto == NEXTHDR_ICMP && dir == IRO_DIR_IN) return iro_icmp_error(skb, &p);
+		return IRO_PASS;
+	}
+	if (iro_load_addrs(skb, &p)) {
+		iro_count(IRO_STAT_PARSE_ERROR);
 		return IRO_PASS;
 	}
 	if (p.frag_later) {

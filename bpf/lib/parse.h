@@ -37,6 +37,7 @@ enum iro_parse_result {
 struct iro_pkt {
 	__u32 l3;             /* offset of the IPv6 header */
 	__u32 l4;             /* offset of the header after the extension headers */
+	/* src/dst are filled by iro_load_addrs(), only for packets that need them */
 	__u8 proto;           /* that header's protocol */
 	__u8 has_frag;        /* a Fragment header was seen */
 	__u8 frag_later;      /* a non-first fragment: no upper header in this packet */
@@ -70,10 +71,17 @@ static __always_inline int iro_parse(struct __sk_buff *skb, const __u32 l3, stru
 	if (ip6->version != 6) return IRO_PARSE_ERROR;
 
 	p->l3 = l3;
-	iro_addr_copy(&p->src, &ip6->saddr);
-	iro_addr_copy(&p->dst, &ip6->daddr);
+	p->has_frag = 0;
+	p->frag_later = 0;
 	__u8 nh = ip6->nexthdr;
 	__u32 off = l3 + IRO_IPV6_HLEN;
+	/* Most traffic is neither IPsec nor behind extension headers: leave at once. */
+	if (nh != NEXTHDR_ESP && nh != NEXTHDR_AUTH && nh != NEXTHDR_HOP && nh != NEXTHDR_ROUTING &&
+	    nh != NEXTHDR_DEST && nh != NEXTHDR_FRAGMENT && nh != IPPROTO_UDP && nh != NEXTHDR_ICMP) {
+		p->proto = nh;
+		p->l4 = off;
+		return IRO_PARSE_OK;
+	}
 
 	for (int i = 0; i < IRO_MAX_EXT_HDRS; i++) {
 		if (nh == NEXTHDR_HOP || nh == NEXTHDR_ROUTING || nh == NEXTHDR_DEST) {
@@ -101,6 +109,18 @@ static __always_inline int iro_parse(struct __sk_buff *skb, const __u32 l3, stru
 		}
 	}
 	return IRO_PARSE_EXT_LIMIT;
+}
+
+/* Copy the on-wire addresses (only done once the packet is known to matter). */
+static __always_inline int iro_load_addrs(struct __sk_buff *skb, struct iro_pkt *p)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ipv6hdr *ip6 = data + p->l3;
+	if ((void *)(ip6 + 1) > end) return -1;
+	iro_addr_copy(&p->src, &ip6->saddr);
+	iro_addr_copy(&p->dst, &ip6->daddr);
+	return 0;
 }
 
 /* SPI and sequence number: ESP {spi, seq} at +0, AH {next, len, rsvd, spi, seq} at +4. */

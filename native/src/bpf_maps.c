@@ -183,9 +183,42 @@ static napi_value map_next_key(napi_env env, napi_callback_info info)
 	return buf;
 }
 
-/* mapDump(fd, keyLen, valueLen) -> {keys: Buffer, values: Buffer, count}: the whole map in
- * one call. Entries deleted while iterating are skipped (the walk restarts at the first key
- * if the current key disappeared, as bpftool does). */
+/* Batched dump (BPF_MAP_LOOKUP_BATCH: one syscall per chunk). Returns the number of entries
+ * read, or -errno when the map type has no batch support. */
+static long dump_batched(int fd, uint32_t klen, uint32_t vlen, uint8_t **keys, uint8_t **vals, size_t *cap)
+{
+	size_t count = 0;
+	uint8_t in_batch[64], out_batch[64]; /* opaque cursor: the map's key size at most for hash maps */
+	void *in = NULL;
+	if (klen > sizeof in_batch) return -EINVAL;
+	for (;;) {
+		uint32_t n = 4096;
+		if (count + n > *cap) {
+			size_t ncap = (*cap) * 2 > count + n ? (*cap) * 2 : count + n;
+			uint8_t *nk = realloc(*keys, ncap * klen), *nv = realloc(*vals, ncap * vlen);
+			if (nk) *keys = nk;
+			if (nv) *vals = nv;
+			if (!nk || !nv) return -ENOMEM;
+			*cap = ncap;
+		}
+		DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		int rc = bpf_map_lookup_batch(fd, in, out_batch, *keys + count * klen, *vals + count * vlen, &n, &opts);
+		int err = rc < 0 ? errno : 0;
+		if (rc < 0 && err != ENOENT) {
+			if (count == 0) return -err;
+			return -err;
+		}
+		count += n;
+		if (err == ENOENT) break;
+		memcpy(in_batch, out_batch, sizeof in_batch);
+		in = in_batch;
+	}
+	return (long)count;
+}
+
+/* mapDump(fd, keyLen, valueLen) -> {keys: Buffer, values: Buffer, count}: the whole map.
+ * Uses batched lookups where the map supports them, else a get_next_key walk (entries
+ * deleted during the walk are skipped). */
 static napi_value map_dump(napi_env env, napi_callback_info info)
 {
 	napi_value argv[3];
@@ -201,28 +234,35 @@ static napi_value map_dump(napi_env env, napi_callback_info info)
 	uint8_t *cur = malloc(klen), *next = malloc(klen);
 	int err = 0;
 	if (!keys || !vals || !cur || !next) err = ENOMEM;
-	void *prev = NULL;
-	while (!err) {
-		if (bpf_map_get_next_key(fd, prev, next) < 0) {
-			if (errno != ENOENT) err = errno;
-			break;
+	long got = err ? -err : dump_batched(fd, klen, vlen, &keys, &vals, &cap);
+	if (got >= 0) {
+		count = (size_t)got;
+	} else if (got != -EINVAL && got != -ENOTSUP && got != -524 /* ENOTSUPP */) {
+		err = (int)-got;
+	} else {
+		void *prev = NULL;
+		while (!err) {
+			if (bpf_map_get_next_key(fd, prev, next) < 0) {
+				if (errno != ENOENT) err = errno;
+				break;
+			}
+			if (count == cap) {
+				cap *= 2;
+				uint8_t *nk = realloc(keys, cap * klen), *nv = realloc(vals, cap * vlen);
+				if (nk) keys = nk;
+				if (nv) vals = nv;
+				if (!nk || !nv) { err = ENOMEM; break; }
+			}
+			if (bpf_map_lookup_elem(fd, next, vals + count * vlen) == 0) {
+				memcpy(keys + count * klen, next, klen);
+				count++;
+			} else if (errno != ENOENT) {
+				err = errno;
+				break;
+			}
+			memcpy(cur, next, klen);
+			prev = cur;
 		}
-		if (count == cap) {
-			cap *= 2;
-			uint8_t *nk = realloc(keys, cap * klen), *nv = realloc(vals, cap * vlen);
-			if (nk) keys = nk;
-			if (nv) vals = nv;
-			if (!nk || !nv) { err = ENOMEM; break; }
-		}
-		if (bpf_map_lookup_elem(fd, next, vals + count * vlen) == 0) {
-			memcpy(keys + count * klen, next, klen);
-			count++;
-		} else if (errno != ENOENT) {
-			err = errno;
-			break;
-		}
-		memcpy(cur, next, klen);
-		prev = cur;
 	}
 	napi_value result = NULL;
 	if (err) {
@@ -277,7 +317,8 @@ static napi_value map_update_batch(napi_env env, napi_callback_info info)
 	return make_u32(env, count);
 }
 
-/* mapDeleteBatch(fd, keys, count) -> count deleted (absent keys are skipped). */
+/* mapDeleteBatch(fd, keys, count) -> count deleted. Absent keys are skipped: the batched
+ * syscall stops at the first absent key, so the rest continue one by one from there. */
 static napi_value map_delete_batch(napi_env env, napi_callback_info info)
 {
 	napi_value argv[3];
@@ -293,8 +334,14 @@ static napi_value map_delete_batch(napi_env env, napi_callback_info info)
 	if (kl % count) return throw_arg(env, "keys length must be a multiple of count");
 	size_t ks = kl / count;
 	if (!check_sizes(env, fd, ks, 0, false)) return NULL;
-	uint32_t done = 0;
-	for (uint32_t i = 0; i < count; i++) {
+	uint32_t n = count, done = 0, start = 0;
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	if (bpf_map_delete_batch(fd, keys, &n, &opts) == 0) return make_u32(env, n);
+	if (errno == ENOENT) {
+		done = n;     /* n entries were deleted before the absent key */
+		start = n + 1; /* skip the absent one */
+	}
+	for (uint32_t i = start; i < count; i++) {
 		if (bpf_map_delete_elem(fd, (uint8_t *)keys + i * ks) == 0) done++;
 		else if (errno != ENOENT) return throw_errno(env, errno, "bpf_map_delete_elem", NULL);
 	}

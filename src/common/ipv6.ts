@@ -1,39 +1,98 @@
 // IPv6 addresses as 16-byte Buffers, with RFC 4291 parsing and RFC 5952 canonical printing.
 // The data path and every kernel codec use the byte form; text is only for config and output.
-import { isIPv6 } from 'node:net';
 
 export const IN6ADDR_ANY = Buffer.alloc(16);
 
-/** Parse textual IPv6 (incl. "::", embedded IPv4, zone-less) into 16 bytes; throws with the input. */
+/** Parse textual IPv6 (incl. "::" and embedded IPv4; no zone) into 16 bytes; throws with the input. */
 export function parseIPv6(text: string): Buffer {
-  const s = text.trim();
-  if (!isIPv6(s) || s.includes('%')) throw new Error(`not an IPv6 address: "${text}"`);
-  const out = Buffer.alloc(16);
-  let head = s;
-  let tail = '';
-  const dbl = s.indexOf('::');
-  if (dbl >= 0) {
-    head = s.slice(0, dbl);
-    tail = s.slice(dbl + 2);
-  }
-  const toWords = (part: string): number[] => {
-    if (part === '') return [];
-    const words: number[] = [];
-    for (const g of part.split(':')) {
-      if (g.includes('.')) {
-        const o = g.split('.').map(Number);
-        words.push(((o[0]! << 8) | o[1]!) >>> 0, ((o[2]! << 8) | o[3]!) >>> 0);
-      } else {
-        words.push(parseInt(g, 16));
-      }
-    }
-    return words;
-  };
-  const hw = toWords(head);
-  const tw = toWords(tail);
-  hw.forEach((w, i) => out.writeUInt16BE(w, i * 2));
-  tw.forEach((w, i) => out.writeUInt16BE(w, 16 - (tw.length - i) * 2));
+  const out = Buffer.allocUnsafe(16);
+  parseIPv6Into(text, out, 0);
   return out;
+}
+
+/** Parse straight into `out` at `off` (no allocation: this runs for every rule and address). */
+export function parseIPv6Into(text: string, out: Uint8Array, off: number): void {
+  if (fastParse(text, out, off)) return;
+  const s = text.trim();
+  if (s !== text && fastParse(s, out, off)) return;
+  throw new Error(`not an IPv6 address: "${text}"`);
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+const V4_OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const scratch = new Uint16Array(8);
+
+/** One pass over the characters into `scratch`, then into out. False if not IPv6. */
+function fastParse(s: string, out: Uint8Array, off: number): boolean {
+  const n = s.length;
+  if (n < 2 || n > 45) return false;
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let v = 0;
+    let digits = 0;
+    const start = i;
+    while (i < n && digits < 5) {
+      const h = hexVal(s.charCodeAt(i));
+      if (h < 0) break;
+      v = (v << 4) | h;
+      digits++;
+      i++;
+    }
+    if (i < n && s.charCodeAt(i) === 46) {
+      // embedded IPv4 in the last 32 bits
+      const v4 = s.slice(start).split('.');
+      if (v4.length !== 4 || count > 6) return false;
+      const o: number[] = [];
+      for (const x of v4) {
+        if (!V4_OCTET.test(x)) return false;
+        o.push(Number(x));
+      }
+      scratch[count++] = (o[0]! << 8) | o[1]!;
+      scratch[count++] = (o[2]! << 8) | o[3]!;
+      i = n;
+      break;
+    }
+    if (digits === 0 || digits > 4 || count === 8) return false;
+    scratch[count++] = v;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < n && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = count;
+      i++;
+    } else if (i === n) return false;
+  }
+  if (count > 8 || (gap < 0 && count !== 8) || (gap >= 0 && count > 7)) return false;
+  const head = gap < 0 ? 8 : gap;
+  for (let k = 0; k < head; k++) {
+    out[off + 2 * k] = scratch[k]! >> 8;
+    out[off + 2 * k + 1] = scratch[k]! & 0xff;
+  }
+  if (gap >= 0) {
+    const tail = count - gap;
+    for (let k = 2 * gap; k < 16 - 2 * tail; k++) out[off + k] = 0;
+    for (let k = 0; k < tail; k++) {
+      const w = scratch[gap + k]!;
+      const at = off + 16 - (tail - k) * 2;
+      out[at] = w >> 8;
+      out[at + 1] = w & 0xff;
+    }
+  }
+  return true;
 }
 
 /** RFC 5952 canonical text: lower case, longest zero run (>1 word) compressed, first wins. */

@@ -38,7 +38,7 @@ import {
 import { attachProgram, attachedProgramId, destroyClsact, removeClsactFilter, removeTcxLink, type AttachMode, type AttachSpec, type Direction } from './attach.ts';
 import { BpfMap, BpfObject, BpfProgram, BPF_ANY } from './bpf.ts';
 import { CLSACT_HANDLE, CLSACT_PRIORITY, DEFAULT_PIN_DIR, DEFAULT_STATE_FILE, MAP_NAMES, PROGRAM_NAMES, pinPaths, type MapName, type ProgramName } from './layout.ts';
-import { entryKey, entryValue, ruleKeyId, type RemapRule, type RuleEntry } from './rules.ts';
+import { ruleKeyId, writeEntryKey, writeEntryValue, type RemapRule, type RuleEntry } from './rules.ts';
 
 export interface DatapathOptions {
   objectPath?: string;
@@ -97,7 +97,7 @@ export class Datapath {
   private readonly paths: ReturnType<typeof pinPaths>;
   private readonly stateFile: string;
   private readonly slots = new Map<string, number>();
-  private freeSlots: number[] = [];
+  private free: number[] = [];
   private nextSlot = 0;
   private readonly slotCapacity: number;
   private closed = false;
@@ -233,57 +233,75 @@ export class Datapath {
   }
 
   // ---- rules -----------------------------------------------------------------------------
+  // Slots (per-rule counter indexes) are tracked by the encoded key bytes (as a latin1
+  // string), which the map dump gives back without any address formatting.
 
   /** Install or replace one entry (its source and destination rules) atomically. */
   putEntry(e: RuleEntry): void {
-    const key = encodeRuleKey(entryKey(e));
-    const slot = this.slotFor(e.id, true);
-    this.maps.iro_rules.update(key, encodeRuleValue(entryValue(e, slot)), BPF_ANY);
-  }
-
-  deleteEntry(id: string, e?: Pick<RuleEntry, 'dir' | 'proto' | 'spi' | 'peer'>): boolean {
-    const ent = e ?? parseEntryId(id);
-    const removed = this.maps.iro_rules.delete(encodeRuleKey(entryKey({ ...ent, id, oif: 0 } as RuleEntry)));
-    const slot = this.slots.get(id);
-    if (slot !== undefined) {
-      this.slots.delete(id);
-      this.freeSlots.push(slot);
-      this.zeroSlot(slot);
-    }
-    return removed;
+    const key = Buffer.allocUnsafe(RULE_KEY_SIZE);
+    writeEntryKey(e, key, 0);
+    const value = Buffer.allocUnsafe(RULE_SIZE);
+    writeEntryValue(e, this.slotFor(key.toString('latin1')), value, 0);
+    this.maps.iro_rules.update(key, value, BPF_ANY);
   }
 
   /** Many entries in one batched map update (slots assigned as needed). */
-  putEntries(entries: RuleEntry[]): number {
+  putEntries(entries: readonly RuleEntry[]): number {
     if (!entries.length) return 0;
-    const keys = Buffer.alloc(entries.length * RULE_KEY_SIZE);
-    const values = Buffer.alloc(entries.length * RULE_SIZE);
-    entries.forEach((e, i) => {
-      encodeRuleKey(entryKey(e), keys, i * RULE_KEY_SIZE);
-      encodeRuleValue(entryValue(e, this.slotFor(e.id, true)), values, i * RULE_SIZE);
-    });
+    const keys = Buffer.allocUnsafe(entries.length * RULE_KEY_SIZE);
+    const values = Buffer.allocUnsafe(entries.length * RULE_SIZE);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      writeEntryKey(e, keys, i * RULE_KEY_SIZE);
+      const k = keys.toString('latin1', i * RULE_KEY_SIZE, (i + 1) * RULE_KEY_SIZE);
+      writeEntryValue(e, this.slotFor(k), values, i * RULE_SIZE);
+    }
     return this.maps.iro_rules.updateBatch(keys, values, entries.length);
+  }
+
+  /** Remove one entry by id ("out/esp/42/2001:db8::1") or by its key fields. */
+  deleteEntry(id: string | Pick<RuleEntry, 'dir' | 'proto' | 'spi' | 'peer'>): boolean {
+    const key = Buffer.alloc(RULE_KEY_SIZE);
+    writeEntryKey(typeof id === 'string' ? parseEntryId(id) : id, key, 0);
+    const removed = this.maps.iro_rules.delete(key);
+    this.freeSlots([key.toString('latin1')]);
+    return removed;
   }
 
   /**
    * Make the rule map equal `desired` with the fewest map operations: entries that are equal
-   * are left alone, changed ones are replaced in place (one atomic update each), and only the
-   * ones no longer wanted are deleted.
+   * are left alone, changed ones are replaced in place (one atomic update each, batched), and
+   * only the ones no longer wanted are deleted.
    */
-  reconcileEntries(desired: Map<string, RuleEntry>): { put: number; deleted: number; unchanged: number } {
-    const installed = new Map(this.installedValues());
+  reconcileEntries(desired: Iterable<RuleEntry> | Map<string, RuleEntry>): { put: number; deleted: number; unchanged: number } {
+    const list = desired instanceof Map ? [...desired.values()] : [...desired];
+    const installed = this.maps.iro_rules.entries();
+    const index = new Map<string, Buffer>();
+    for (const [k, v] of installed) index.set(k.toString('latin1'), v);
+    const key = Buffer.allocUnsafe(RULE_KEY_SIZE);
+    const want = Buffer.allocUnsafe(RULE_SIZE);
     const toPut: RuleEntry[] = [];
     let unchanged = 0;
-    for (const [id, e] of desired) {
-      const cur = installed.get(id);
-      const want = encodeRuleValue(entryValue(e, this.slotFor(id, true)));
-      if (cur && cur.equals(want)) unchanged++;
-      else toPut.push(e);
-      installed.delete(id);
+    for (const e of list) {
+      writeEntryKey(e, key, 0);
+      const k = key.toString('latin1');
+      const cur = index.get(k);
+      if (cur) {
+        writeEntryValue(e, this.slotFor(k), want, 0);
+        if (cur.equals(want)) unchanged++;
+        else toPut.push(e);
+        index.delete(k);
+      } else {
+        toPut.push(e);
+      }
     }
     this.putEntries(toPut);
-    for (const id of installed.keys()) this.deleteEntry(id);
-    return { put: toPut.length, deleted: installed.size, unchanged };
+    const gone = [...index.keys()];
+    if (gone.length) {
+      this.maps.iro_rules.deleteBatch(Buffer.from(gone.join(''), 'latin1'), gone.length);
+      this.freeSlots(gone);
+    }
+    return { put: toPut.length, deleted: gone.length, unchanged };
   }
 
   /** The rule map as entries (rules rebuilt from the map values; names are not kept). */
@@ -291,42 +309,63 @@ export class Datapath {
     return this.maps.iro_rules.entries().map(([k, v]) => entryFromMap(decodeRuleKey(k), decodeRuleValue(v)));
   }
 
-  ruleCounters(id: string): RuleCounters | null {
-    const slot = this.slots.get(id);
+  ruleCounters(id: string | Pick<RuleEntry, 'dir' | 'proto' | 'spi' | 'peer'>): RuleCounters | null {
+    const key = Buffer.alloc(RULE_KEY_SIZE);
+    writeEntryKey(typeof id === 'string' ? parseEntryId(id) : id, key, 0);
+    const slot = this.slots.get(key.toString('latin1'));
     if (slot === undefined) return null;
     const v = this.maps.iro_rule_stats.lookup(u32Key(slot));
     return v ? sumRuleCounters(v) : null;
-  }
-
-  private installedValues(): Array<[string, Buffer]> {
-    return this.maps.iro_rules.entries().map(([k, v]) => [entryIdFromKey(decodeRuleKey(k)), Buffer.from(v)]);
   }
 
   private rebuildSlots(): void {
     let max = -1;
     for (const [k, v] of this.maps.iro_rules.entries()) {
       const slot = v.readUInt32LE(4);
-      this.slots.set(entryIdFromKey(decodeRuleKey(k)), slot);
+      this.slots.set(k.toString('latin1'), slot);
       max = Math.max(max, slot);
     }
     const used = new Set(this.slots.values());
     this.nextSlot = max + 1;
-    this.freeSlots = [];
-    for (let s = 0; s < this.nextSlot; s++) if (!used.has(s)) this.freeSlots.push(s);
+    this.free = [];
+    const holes: number[] = [];
+    for (let s = 0; s < this.nextSlot; s++) if (!used.has(s)) holes.push(s);
+    // holes may hold counters of rules deleted by a process that died before zeroing them
+    this.zeroSlots(holes);
+    this.free = holes;
   }
 
-  private slotFor(id: string, allocate: boolean): number {
-    const cur = this.slots.get(id);
-    if (cur !== undefined || !allocate) return cur ?? -1;
-    const slot = this.freeSlots.pop() ?? this.nextSlot++;
-    if (slot >= this.slotCapacity) throw new Error(`rule capacity exhausted (${this.slotCapacity} rules): raise ruleCapacity`);
-    this.slots.set(id, slot);
-    this.zeroSlot(slot);
+  private slotFor(key: string): number {
+    const cur = this.slots.get(key);
+    if (cur !== undefined) return cur;
+    const slot = this.free.pop() ?? this.nextSlot++;
+    if (slot >= this.slotCapacity) {
+      if (slot === this.nextSlot - 1) this.nextSlot--;
+      throw new Error(`rule capacity exhausted (${this.slotCapacity} rules): raise ruleCapacity`);
+    }
+    this.slots.set(key, slot);
     return slot;
   }
 
-  private zeroSlot(slot: number): void {
-    this.maps.iro_rule_stats.update(u32Key(slot), Buffer.alloc(this.maps.iro_rule_stats.valueLength));
+  /** Slots are zeroed when freed, so allocation (the hot path) needs no extra syscall. */
+  private freeSlots(keys: string[]): void {
+    const slots: number[] = [];
+    for (const k of keys) {
+      const s = this.slots.get(k);
+      if (s === undefined) continue;
+      this.slots.delete(k);
+      slots.push(s);
+    }
+    this.zeroSlots(slots);
+    for (const s of slots) this.free.push(s);
+  }
+
+  private zeroSlots(slots: number[]): void {
+    if (!slots.length) return;
+    const m = this.maps.iro_rule_stats;
+    const keys = Buffer.alloc(slots.length * 4);
+    slots.forEach((s, i) => keys.writeUInt32LE(s, i * 4));
+    m.updateBatch(keys, Buffer.alloc(slots.length * m.valueLength), slots.length);
   }
 
   // ---- configuration and membership --------------------------------------------------------

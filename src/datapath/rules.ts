@@ -1,7 +1,7 @@
 // Remapping rules as the data path sees them: resolved addresses, validated semantics
 // (IRO §5.1-§5.2, OP-9, OP-14) and their merge into map entries — one entry per key holds at
 // most one source and one destination rule.
-import { canonicalIPv6, IN6ADDR_ANY, parseIPv6 } from '../common/ipv6.ts';
+import { canonicalIPv6, IN6ADDR_ANY, parseIPv6, parseIPv6Into } from '../common/ipv6.ts';
 import { Dir, IPPROTO_AH, IPPROTO_ESP, RuleFlag, type RuleKey, type RuleValue } from './abi.ts';
 import type { Field, RuleText } from './rule-syntax.ts';
 
@@ -165,32 +165,73 @@ export function entryKey(e: RuleEntry): RuleKey {
   };
 }
 
+/** The flags word of an entry's C value (struct iro_rule.flags). */
+export function entryFlags(e: RuleEntry): number {
+  let flags = 0;
+  const src = e.src;
+  const dst = e.dst;
+  if (src) {
+    flags |= RuleFlag.Src;
+    if (src.expected === '::') flags |= RuleFlag.SrcWildcard;
+    if ((src.remap as { ancillary?: true }).ancillary) flags |= RuleFlag.SrcAnc;
+    if (src.recordAncillary) flags |= RuleFlag.RecAnc;
+    if (src.dropOnMismatch) flags |= RuleFlag.DropMismatch;
+  }
+  if (dst) {
+    flags |= RuleFlag.Dst;
+    if ((dst.remap as { ancillary?: true }).ancillary) flags |= RuleFlag.DstAnc;
+    if (dst.recordAncillary) flags |= RuleFlag.RecAnc;
+    if (dst.dropOnMismatch) flags |= RuleFlag.DropMismatch;
+  }
+  return flags;
+}
+
+/** The four address fields of the C value as text (null = all zero): exp_src, new_src, exp_dst, new_dst. */
+function entryAddrTexts(e: RuleEntry): [string | null, string | null, string | null, string | null] {
+  const exp = (r?: RemapRule) => (r && r.expected !== '::' ? r.expected : null);
+  const neu = (r?: RemapRule) => (!r ? null : 'address' in r.remap ? r.remap.address : (r.remap.fallback ?? null));
+  return [exp(e.src), neu(e.src), exp(e.dst), neu(e.dst)];
+}
+
 /** Encode an entry's rules into the C value (slot assigned by the caller). */
 export function entryValue(e: RuleEntry, slot: number): RuleValue {
-  let flags = 0;
-  const zero = () => Buffer.alloc(16);
-  const v: RuleValue = { flags: 0, slot, oif: e.oif, expSrc: zero(), newSrc: zero(), expDst: zero(), newDst: zero() };
-  const apply = (r: RemapRule, exp: 'expSrc' | 'expDst', neu: 'newSrc' | 'newDst', anc: number) => {
-    if (r.expected !== '::') v[exp] = parseIPv6(r.expected);
-    if ('address' in r.remap) v[neu] = parseIPv6(r.remap.address);
-    else {
-      flags |= anc;
-      if (r.remap.fallback) v[neu] = parseIPv6(r.remap.fallback);
-    }
-    if (r.recordAncillary) flags |= RuleFlag.RecAnc;
-    if (r.dropOnMismatch) flags |= RuleFlag.DropMismatch;
-  };
-  if (e.src) {
-    flags |= RuleFlag.Src;
-    if (e.src.expected === '::') flags |= RuleFlag.SrcWildcard;
-    apply(e.src, 'expSrc', 'newSrc', RuleFlag.SrcAnc);
+  const [es, ns, ed, nd] = entryAddrTexts(e).map((t) => (t ? parseIPv6(t) : Buffer.from(IN6ADDR_ANY)));
+  return { flags: entryFlags(e), slot, oif: e.oif, expSrc: es!, newSrc: ns!, expDst: ed!, newDst: nd! };
+}
+
+/** Write the C key (struct iro_rule_key) straight into `out` (the hot path: no allocation). */
+export function writeEntryKey(e: Pick<RuleEntry, 'dir' | 'proto' | 'spi' | 'peer'>, out: Buffer, off: number): void {
+  out[off] = e.dir === 'out' ? Dir.Out : Dir.In;
+  out[off + 1] = protoNumber(e.proto);
+  out[off + 2] = 0;
+  out[off + 3] = 0;
+  out.writeUInt32BE(e.spi >>> 0, off + 4);
+  if (e.dir === 'out' && e.peer) parseIPv6Into(e.peer, out, off + 8);
+  else out.fill(0, off + 8, off + 24);
+}
+
+/** Write the C value (struct iro_rule) straight into `out`. */
+export function writeEntryValue(e: RuleEntry, slot: number, out: Buffer, off: number): void {
+  out.writeUInt32LE(entryFlags(e) >>> 0, off);
+  out.writeUInt32LE(slot >>> 0, off + 4);
+  out.writeUInt32LE(e.oif >>> 0, off + 8);
+  out.writeUInt32LE(0, off + 12);
+  writeRuleAddrs(e.src, out, off + 16);
+  writeRuleAddrs(e.dst, out, off + 48);
+}
+
+/** expected then new address of one rule (zeros for "::", absent rules and bare "ancillary"). */
+function writeRuleAddrs(r: RemapRule | undefined, out: Buffer, off: number): void {
+  if (!r) {
+    out.fill(0, off, off + 32);
+    return;
   }
-  if (e.dst) {
-    flags |= RuleFlag.Dst;
-    apply(e.dst, 'expDst', 'newDst', RuleFlag.DstAnc);
-  }
-  v.flags = flags;
-  return v;
+  if (r.expected === '::') out.fill(0, off, off + 16);
+  else parseIPv6Into(r.expected, out, off);
+  const remap = r.remap as { address?: string; fallback?: string };
+  const target = remap.address ?? remap.fallback;
+  if (target) parseIPv6Into(target, out, off + 16);
+  else out.fill(0, off + 16, off + 32);
 }
 
 /**

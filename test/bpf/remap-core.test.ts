@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { skipUnless } from '../lib/capabilities.ts';
 import { frame, frameAddrs, sameAddr, ip6 } from '../lib/packets.ts';
 import { openTestDatapath, destroyQuietly, installRuleText } from '../lib/datapath-fixture.ts';
-import type { Datapath } from '../../src/datapath/datapath.ts';
+import type { TestDatapath } from '../lib/datapath-fixture.ts';
 import { EventKind } from '../../src/datapath/abi.ts';
 
 const skip = skipUnless('bpf');
@@ -21,7 +21,7 @@ const A = {
   Other: '2001:db8:99::1',
 };
 
-let dp: Datapath;
+let dp: TestDatapath;
 before(() => {
   if (!skip) dp = openTestDatapath('core');
 });
@@ -245,7 +245,7 @@ test('C17 replacing CoA1 by CoA2 takes effect on the next packet, and a packet n
     import { Datapath } from './src/datapath/datapath.ts';
     import { resolveRules, buildEntries } from './src/datapath/rules.ts';
     import { parseRuleSet } from './src/datapath/rule-syntax.ts';
-    const dp = Datapath.open(${JSON.stringify({ pinDir: (dp as unknown as { paths: { pinDir: string } }).paths.pinDir, stateFile: (dp as unknown as { paths: { stateFile: string } }).paths.stateFile })});
+    const dp = Datapath.open(${JSON.stringify(dp.testPaths)});
     const env = ${JSON.stringify({ ...A, X: coaX, Y: coaY })};
     const mk = (c) => [...buildEntries(resolveRules(parseRuleSet('dir: out, SPI: 44, exp. src: HoA, remap. src: ' + c), env, { peer: 'CN' })).values()][0];
     const ex = mk('X'), ey = mk('Y');

@@ -31,18 +31,21 @@ export function testDatapathPaths(tag = 't'): TestDatapathPaths {
   };
 }
 
-export function openTestDatapath(tag = 't', opts: DatapathOptions = {}): Datapath & { paths: TestDatapathPaths } {
+export type TestDatapath = Datapath & { testPaths: TestDatapathPaths };
+
+export function openTestDatapath(tag = 't', opts: DatapathOptions = {}): TestDatapath {
   const paths = testDatapathPaths(tag);
-  const dp = Datapath.open({ ...paths, ...opts }) as Datapath & { paths: TestDatapathPaths };
-  Object.defineProperty(dp, 'paths', { value: paths });
+  const dp = Datapath.open({ ...paths, ...opts }) as TestDatapath;
+  Object.defineProperty(dp, 'testPaths', { value: paths });
   return dp;
 }
 
-export function destroyQuietly(dp: Datapath & { paths?: TestDatapathPaths }): void {
+export function destroyQuietly(dp: Datapath): void {
+  const paths = (dp as Partial<TestDatapath>).testPaths;
   try {
     dp.destroy();
   } finally {
-    if (dp.paths && existsSync(dp.paths.pinDir)) execFileSync('rm', ['-rf', dp.paths.pinDir]);
+    if (paths && existsSync(paths.pinDir)) execFileSync('rm', ['-rf', paths.pinDir]);
   }
 }
 
