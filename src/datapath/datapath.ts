@@ -1,10 +1,11 @@
 // The data path as one object: load or adopt the pinned programs and maps, attach them to
 // interfaces, and manage rules, configuration, membership sets, the ancillary channel,
 // counters and miss events.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatIPv6, parseIPv6, IN6ADDR_ANY } from '../common/ipv6.ts';
 import { native, projectRoot } from '../kernel/native.ts';
+import { inNetns } from '../kernel/netns.ts';
 import {
   abiDifferences,
   ANC_IN_SIZE,
@@ -54,6 +55,8 @@ export interface DatapathOptions {
 export interface Attachment {
   ifname: string;
   ifindex: number;
+  /** inode of the network namespace the interface lives in (ifindexes are per namespace) */
+  netnsInode: number;
   direction: Direction;
   mode: AttachMode;
   l3: boolean;
@@ -174,7 +177,7 @@ export class Datapath {
       }
       const dp = new Datapath({ maps, programs, adopted: false, paths, stateFile });
       // An upgrade moves existing attachments to the new programs atomically.
-      for (const a of dp.attachments()) dp.attach(a.ifname, a.direction, { mode: a.mode });
+      for (const a of dp.attachments()) withNetnsOf(a.netnsInode, () => dp.attach(a.ifname, a.direction, { mode: a.mode }));
       return dp;
     } catch (e) {
       for (const m of opened) m.close();
@@ -196,25 +199,42 @@ export class Datapath {
     const spec = this.spec(ifname, ifindex, direction);
     const state = this.readState();
     // qdisc ownership belongs to the interface: inherited by every hook of ours on it
-    const ownsQdisc = state.attachments.some((a) => a.ifindex === ifindex && a.createdQdisc);
+    const here = currentNetnsInode();
+    const ownsQdisc = state.attachments.some((a) => a.ifindex === ifindex && a.netnsInode === here && a.createdQdisc);
     const r = attachProgram(this.programs[program], spec, opts.mode ?? 'auto');
-    const att: Attachment = { ifname, ifindex, direction, mode: r.mode, l3, program, createdQdisc: r.createdQdisc || ownsQdisc };
-    state.attachments = state.attachments.filter((a) => !(a.ifname === ifname && a.direction === direction));
+    const netnsInode = currentNetnsInode();
+    const att: Attachment = { ifname, ifindex, netnsInode, direction, mode: r.mode, l3, program, createdQdisc: r.createdQdisc || ownsQdisc };
+    state.attachments = state.attachments.filter((a) => !(a.ifname === ifname && a.direction === direction && a.netnsInode === netnsInode));
     state.attachments.push(att);
     this.writeState(state);
     return att;
   }
 
-  /** Detach from a hook; the clsact qdisc goes too if we created it and no hook of ours uses it. */
+  /** Detach from a hook of the current namespace; the clsact qdisc goes too if we created it and no hook of ours uses it. */
   detach(ifname: string, direction: Direction): boolean {
-    const state = this.readState();
-    const att = state.attachments.find((a) => a.ifname === ifname && a.direction === direction);
-    const ifindex = att?.ifindex ?? native().ifNameToIndex(ifname);
+    const here = currentNetnsInode();
+    const att = this.readState().attachments.find((a) => a.ifname === ifname && a.direction === direction && a.netnsInode === here);
+    if (att) return this.detachRecorded(att);
+    // not recorded (e.g. the state file was lost): remove what would be ours on that hook
+    const ifindex = native().ifNameToIndex(ifname);
     const spec = this.spec(ifname, ifindex, direction);
     let removed = removeTcxLink(spec);
     if (ifindex) removed = removeClsactFilter(spec) || removed;
-    state.attachments = state.attachments.filter((a) => a !== att);
-    if (att?.createdQdisc && !state.attachments.some((a) => a.ifindex === ifindex) && ifindex) destroyClsact(ifindex);
+    return removed;
+  }
+
+  /** Detach a recorded hook, entering its namespace if it is not the current one. */
+  private detachRecorded(att: Attachment): boolean {
+    const spec = this.spec(att.ifname, att.ifindex, att.direction, att.netnsInode);
+    let removed = removeTcxLink(spec); // links are not namespace-bound
+    // (if the namespace is gone, its interfaces and filters went with it)
+    withNetnsOf(att.netnsInode, () => {
+      removed = removeClsactFilter(spec) || removed;
+      const others = this.readState().attachments.filter((a) => !(a.ifname === att.ifname && a.direction === att.direction && a.netnsInode === att.netnsInode));
+      if (att.createdQdisc && !others.some((a) => a.ifindex === att.ifindex && a.netnsInode === att.netnsInode)) destroyClsact(att.ifindex);
+    });
+    const state = this.readState();
+    state.attachments = state.attachments.filter((a) => !(a.ifname === att.ifname && a.direction === att.direction && a.netnsInode === att.netnsInode));
     this.writeState(state);
     return removed;
   }
@@ -225,11 +245,14 @@ export class Datapath {
 
   /** Which program (id) is on each recorded hook now, as the kernel reports it. */
   verifyAttachments(): Array<Attachment & { attachedProgId: number | null }> {
-    return this.attachments().map((a) => ({ ...a, attachedProgId: attachedProgramId(this.spec(a.ifname, a.ifindex, a.direction))?.progId ?? null }));
+    return this.attachments().map((a) => {
+      const attachedProgId = withNetnsOf(a.netnsInode, () => attachedProgramId(this.spec(a.ifname, a.ifindex, a.direction, a.netnsInode))?.progId ?? null) ?? null;
+      return { ...a, attachedProgId };
+    });
   }
 
-  private spec(ifname: string, ifindex: number, direction: Direction): AttachSpec {
-    return { ifname, ifindex, direction, linkPin: this.paths.link(ifname, direction), handle: CLSACT_HANDLE, priority: CLSACT_PRIORITY };
+  private spec(ifname: string, ifindex: number, direction: Direction, netnsInode = currentNetnsInode()): AttachSpec {
+    return { ifname, ifindex, direction, linkPin: this.paths.link(ifname, direction, netnsInode), handle: CLSACT_HANDLE, priority: CLSACT_PRIORITY };
   }
 
   // ---- rules -----------------------------------------------------------------------------
@@ -520,7 +543,7 @@ export class Datapath {
 
   /** Detach everywhere, unpin everything and remove the state file: nothing of ours remains. */
   destroy(): void {
-    for (const a of this.attachments()) this.detach(a.ifname, a.direction);
+    for (const a of this.attachments()) this.detachRecorded(a);
     this.close();
     rmPins(this.paths.dir);
     if (existsSync(this.stateFile)) unlinkSync(this.stateFile);
@@ -544,6 +567,43 @@ export class Datapath {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
+
+/** Inode of the calling thread's network namespace. */
+export function currentNetnsInode(): number {
+  return statSync('/proc/thread-self/ns/net').ino;
+}
+
+/** Run fn in the namespace with this inode (null if that namespace no longer exists). */
+function withNetnsOf<T>(inode: number, fn: () => T): T | null {
+  if (inode === currentNetnsInode()) return fn();
+  const path = findNetnsPath(inode);
+  return path ? inNetns(path, fn) : null;
+}
+
+/** A path to enter the namespace with this inode: a named one (ip netns) or a process's. */
+function findNetnsPath(inode: number): string | null {
+  try {
+    if (statSync('/proc/1/ns/net').ino === inode) return '/proc/1/ns/net';
+  } catch {
+    /* not ours to inspect (e.g. a sandbox): look at the named namespaces */
+  }
+  for (const dir of ['/var/run/netns', '/run/netns']) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      try {
+        if (statSync(join(dir, n)).ino === inode) return join(dir, n);
+      } catch {
+        /* vanished */
+      }
+    }
+  }
+  return null;
+}
 
 export function u32Key(n: number): Buffer {
   const b = Buffer.alloc(4);

@@ -38,7 +38,8 @@ export function pinPaths(pinDir: string) {
     links: join(pinDir, 'links'),
     map: (name: MapName) => join(pinDir, 'maps', name),
     prog: (name: ProgramName) => join(pinDir, 'progs', name),
-    link: (ifname: string, direction: string) => join(pinDir, 'links', `${direction}-${pinSafe(ifname)}`),
+    // interface names repeat across namespaces: the namespace inode keeps link pins apart
+    link: (ifname: string, direction: string, netnsInode: number) => join(pinDir, 'links', `${direction}-${pinSafe(ifname)}-${netnsInode}`),
   };
 }
 
