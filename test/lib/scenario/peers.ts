@@ -1,0 +1,71 @@
+// UDP and TCP end points for scenarios, run inside a host's namespace with python3 (a tool
+// we did not write, so the peer address a socket sees is reported by the kernel's API).
+import type { BackgroundProcess, Host } from '../topology/index.ts';
+
+const SERVER = `
+import socket, sys, threading
+addr, port = sys.argv[1], int(sys.argv[2])
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind((addr, port))
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind((addr, port)); t.listen(8)
+def udp():
+    while True:
+        data, peer = u.recvfrom(4096)
+        print("udp", peer[0], data.decode(), flush=True)
+        u.sendto(b"echo:" + data, peer)
+def tcp():
+    while True:
+        c, peer = t.accept()
+        data = c.recv(4096)
+        print("tcp", peer[0], data.decode(), flush=True)
+        c.sendall(b"echo:" + data); c.close()
+threading.Thread(target=udp, daemon=True).start()
+print("ready", flush=True)
+tcp()
+`;
+
+const CLIENT = `
+import socket, sys
+kind, src, dst, port, msg = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+if kind == "udp":
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind((src, 0)); s.settimeout(5)
+    s.sendto(msg.encode(), (dst, port)); data, peer = s.recvfrom(4096)
+else:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); s.bind((src, 0)); s.settimeout(10)
+    s.connect((dst, port)); s.sendall(msg.encode()); data = s.recv(4096); peer = s.getpeername()
+print(peer[0], data.decode())
+`;
+
+export interface EchoServer {
+  proc: BackgroundProcess;
+  /** lines "udp|tcp <peer> <message>" printed so far */
+  seen(): Array<{ kind: string; peer: string; msg: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startEchoServer(host: Host, addr: string, port: number): Promise<EchoServer> {
+  const proc = host.spawn(['python3', '-u', '-c', SERVER, addr, String(port)]);
+  const deadline = Date.now() + 20_000;
+  while (!proc.stdout.includes('ready')) {
+    if (Date.now() > deadline || !proc.running) throw new Error(`echo server on ${host.name} did not start: ${proc.stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    proc,
+    seen: () =>
+      proc.stdout
+        .split('\n')
+        .map((l) => l.split(' '))
+        .filter((w) => w[0] === 'udp' || w[0] === 'tcp')
+        .map((w) => ({ kind: w[0]!, peer: w[1]!, msg: w.slice(2).join(' ') })),
+    stop: async () => {
+      await proc.stop();
+    },
+  };
+}
+
+/** One request/response from `src` (bound) to dst; returns the peer the client saw and the reply. */
+export async function echo(host: Host, kind: 'udp' | 'tcp', src: string, dst: string, port: number, msg: string): Promise<{ peer: string; reply: string }> {
+  const r = await host.run(['python3', '-c', CLIENT, kind, src, dst, String(port), msg], { timeoutMs: 30_000 });
+  const [peer, reply] = r.stdout.trim().split(' ');
+  return { peer: peer!, reply: reply! };
+}
