@@ -125,30 +125,31 @@ export function entryRules(e: RuleEntry): RemapRule[] {
 }
 
 /**
- * Merge rules into entries, enforcing "at most one source and one destination rule per key"
- * (B02) and incoming SPI uniqueness across local addresses (B07).
+ * Merge one rule into `entries`, enforcing "at most one source and one destination rule per
+ * key" (B02) and incoming SPI uniqueness across local addresses (B07). Throws RuleError and
+ * leaves `entries` unchanged when the rule does not fit.
  */
+export function addRule(entries: Map<string, RuleEntry>, r: RemapRule, oif = 0): RuleEntry {
+  validateRule(r);
+  const id = ruleKeyId(r);
+  const cur = entries.get(id);
+  const local = r.dir === 'in' ? (r.localAddr ?? (r.field === 'dst' && 'address' in r.remap ? r.remap.address : undefined)) : undefined;
+  if (local && cur?.localAddr && cur.localAddr !== local) {
+    throw new RuleError(`incoming SPI ${r.spi} (${r.proto}) already belongs to local address ${cur.localAddr}, not ${local} (SPI collision, OP-14): ${describeRule(r)}`);
+  }
+  if (cur?.[r.field]) throw new RuleError(`a ${r.field} rule already exists for this key (at most one per key, IRO §5.1.2.2): ${describeRule(r)}`);
+  const e: RuleEntry = cur ?? { id, dir: r.dir, proto: r.proto, spi: r.spi, oif: 0, ...(r.peer ? { peer: r.peer } : {}) };
+  if (local) e.localAddr = local;
+  e[r.field] = r;
+  if (oif) e.oif = oif;
+  if (!cur) entries.set(id, e);
+  return e;
+}
+
+/** Merge rules into entries (see addRule). */
 export function buildEntries(rules: RemapRule[], opts: { oif?: (r: RemapRule) => number } = {}): Map<string, RuleEntry> {
   const entries = new Map<string, RuleEntry>();
-  for (const r of rules) {
-    validateRule(r);
-    const id = ruleKeyId(r);
-    let e = entries.get(id);
-    if (!e) {
-      e = { id, dir: r.dir, proto: r.proto, spi: r.spi, oif: 0 };
-      if (r.peer) e.peer = r.peer;
-      entries.set(id, e);
-    }
-    if (e[r.field]) throw new RuleError(`a ${r.field} rule already exists for this key (at most one per key, IRO §5.1.2.2): ${describeRule(r)}`);
-    const local = r.dir === 'in' ? (r.localAddr ?? (r.field === 'dst' && 'address' in r.remap ? r.remap.address : undefined)) : undefined;
-    if (local && e.localAddr && e.localAddr !== local) {
-      throw new RuleError(`incoming SPI ${r.spi} (${r.proto}) already belongs to local address ${e.localAddr}, not ${local} (SPI collision, OP-14): ${describeRule(r)}`);
-    }
-    if (local) e.localAddr = local;
-    e[r.field] = r;
-    const oif = opts.oif?.(r) ?? 0;
-    if (oif) e.oif = oif;
-  }
+  for (const r of rules) addRule(entries, r, opts.oif?.(r) ?? 0);
   return entries;
 }
 
