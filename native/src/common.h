@@ -15,6 +15,8 @@
 napi_value throw_errno(napi_env env, int err, const char *call, const char *detail);
 /* Throw a TypeError/RangeError-style argument error (misuse of the addon API). */
 napi_value throw_arg(napi_env env, const char *msg);
+/* Symbolic name of an errno value ("ENOBUFS"). */
+const char *errno_name(int err);
 
 /* Argument helpers: each returns false after throwing on bad input. */
 bool arg_count(napi_env env, napi_callback_info info, size_t want, napi_value *argv, size_t *got);

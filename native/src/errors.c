@@ -8,7 +8,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
-static const char *errno_code(int err)
+const char *errno_name(int err)
 {
 	switch (err) {
 	case EPERM: return "EPERM";
@@ -58,14 +58,14 @@ napi_value throw_errno(napi_env env, int err, const char *call, const char *deta
 	if (err < 0) err = -err;
 	char msg[8192];
 	if (detail && *detail)
-		snprintf(msg, sizeof msg, "%s: %s (%s)\n%s", call, strerror(err), errno_code(err), detail);
+		snprintf(msg, sizeof msg, "%s: %s (%s)\n%s", call, strerror(err), errno_name(err), detail);
 	else
-		snprintf(msg, sizeof msg, "%s: %s (%s)", call, strerror(err), errno_code(err));
+		snprintf(msg, sizeof msg, "%s: %s (%s)", call, strerror(err), errno_name(err));
 	napi_value m, e;
 	napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
 	napi_create_error(env, NULL, m, &e);
 	set_prop(env, e, "errno", make_i32(env, err));
-	set_prop(env, e, "code", make_str(env, errno_code(err)));
+	set_prop(env, e, "code", make_str(env, errno_name(err)));
 	set_prop(env, e, "syscall", make_str(env, call));
 	napi_throw(env, e);
 	return NULL;

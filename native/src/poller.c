@@ -1,6 +1,7 @@
 #include "poller.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ void poller_init(poller_t *p, napi_env env, int fd)
 	p->unref = false;
 	p->callback = NULL;
 	p->actx = NULL;
+	p->pending_error = NULL;
 }
 
 static void maybe_free(poller_t *p)
@@ -39,8 +41,22 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	if (!p->polling || p->closed) return;
 	napi_handle_scope scope;
 	if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-	if (status < 0) {
-		poller_emit(p, env, make_errno_error(env, -status, "uv_poll"), make_null(env));
+	if (status == UV_EBADF && p->pending_error && fcntl(p->fd, F_GETFD) >= 0) {
+		int err = p->pending_error(p);
+		int rc = uv_poll_start(&p->handle, UV_READABLE, on_poll);
+		napi_value empty;
+		napi_create_array(env, &empty);
+		if (rc < 0) {
+			p->polling = false;
+			poller_emit(p, env, make_errno_error(env, -rc, "uv_poll_start"), empty);
+		} else {
+			if (err) poller_emit(p, env, make_errno_error(env, err, "recvmsg"), empty);
+			if (p->polling && !p->closed) p->drain(p, env);
+		}
+	} else if (status < 0) {
+		napi_value empty;
+		napi_create_array(env, &empty);
+		poller_emit(p, env, make_errno_error(env, -status, "uv_poll"), empty);
 	} else {
 		p->drain(p, env);
 	}
@@ -124,6 +140,7 @@ napi_value make_errno_error(napi_env env, int err, const char *call)
 	napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
 	napi_create_error(env, NULL, m, &e);
 	set_prop(env, e, "errno", make_i32(env, err));
+	set_prop(env, e, "code", make_str(env, errno_name(err)));
 	set_prop(env, e, "syscall", make_str(env, call));
 	return e;
 }

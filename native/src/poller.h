@@ -27,6 +27,10 @@ struct poller {
 	void (*release)(poller_t *p);
 	/* destroy: free the whole owning struct. */
 	void (*destroy)(poller_t *p);
+	/* pending_error: read and clear the fd's pending error (SO_ERROR); 0 if none or not a
+	 * socket. libuv turns POLLERR into UV_EBADF and stops watching; a socket with a
+	 * transient error (ENOBUFS) is watched again and the error delivered instead. */
+	int (*pending_error)(poller_t *p);
 };
 
 void poller_init(poller_t *p, napi_env env, int fd);

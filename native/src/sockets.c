@@ -30,6 +30,14 @@ static void sock_release(poller_t *p)
 
 static void sock_destroy(poller_t *p) { free(p); }
 
+static int sock_pending_error(poller_t *p)
+{
+	int err = 0;
+	socklen_t len = sizeof err;
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return 0;
+	return err;
+}
+
 static sock_t *get_sock(napi_env env, napi_value v)
 {
 	void *data = NULL;
@@ -150,6 +158,7 @@ static napi_value sock_open(napi_env env, napi_callback_info info)
 	s->p.drain = sock_drain;
 	s->p.release = sock_release;
 	s->p.destroy = sock_destroy;
+	s->p.pending_error = sock_pending_error;
 	s->rxsize = 256 * 1024;
 	s->batch = 64;
 	napi_value ext;

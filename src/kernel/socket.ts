@@ -101,7 +101,7 @@ export class DatagramSocket {
   start(onMessages: DatagramHandler, onError: SocketErrorHandler): void {
     this.call(() =>
       native().socketStart(this.h(), (err, msgs) => {
-        if (msgs.length) onMessages(msgs);
+        if (msgs?.length) onMessages(msgs);
         if (err) onError(annotate(err, this.label) as NativeError);
       }),
     );
