@@ -117,6 +117,10 @@ export class SadbMirror {
     }
   }
 
+  applyAll(changes: readonly BackendChange[]): SaEvent[] {
+    return changes.flatMap((c) => this.apply(c));
+  }
+
   /**
    * Replace the whole picture by a fresh dump (startup collect, resync after ENOBUFS): the
    * events are the difference, so a resync converges to the same state as event learning.
