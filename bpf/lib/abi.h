@@ -103,9 +103,12 @@ struct iro_cfg {
 	__u64 frag_ttl_ns;       /* how long a first fragment's rewrite is remembered (OP-13) */
 };
 
-/* Outgoing ancillary address, written by userland before sendmsg with SO_MARK (OP-10). */
+/* Outgoing ancillary addresses, written by userland before sendmsg with SO_MARK (OP-10):
+ * the on-wire source for SRC_ANC rules and destination for DST_ANC rules ("::" = none), so
+ * one packet can carry both (an MN acting as correspondent of another MN). */
 struct iro_anc_out {
-	struct in6_addr addr;
+	struct in6_addr src;
+	struct in6_addr dst;
 	__u64 expires_ns;        /* bpf_ktime_get_ns() deadline; 0 = never */
 };
 

@@ -20,13 +20,13 @@ static __always_inline __u32 iro_anc_slot(const struct __sk_buff *skb, const str
 	return (skb->mark & cfg->mark_mask) >> (cfg->mark_shift & 31);
 }
 
-/* Address for an outgoing slot, or NULL if the slot is empty or expired. */
-static __always_inline const struct in6_addr *iro_anc_out_addr(__u32 slot)
+/* The addresses of an outgoing slot, or NULL if the slot is unset or expired. */
+static __always_inline const struct iro_anc_out *iro_anc_out_get(__u32 slot)
 {
 	struct iro_anc_out *a = bpf_map_lookup_elem(&iro_anc_out, &slot);
-	if (!a || iro_addr_zero(&a->addr)) return 0;
+	if (!a || (iro_addr_zero(&a->src) && iro_addr_zero(&a->dst))) return 0;
 	if (a->expires_ns && bpf_ktime_get_ns() > a->expires_ns) return 0;
-	return &a->addr;
+	return a;
 }
 
 static __always_inline void iro_anc_clear_mark(struct __sk_buff *skb, const struct iro_cfg *cfg)

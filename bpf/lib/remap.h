@@ -35,13 +35,17 @@ static __always_inline int iro_apply(struct __sk_buff *skb, const struct iro_pkt
 	__u32 flags = r->flags;
 	struct iro_rule_stats *rs = iro_rule_counters(r->slot);
 
-	/* Ancillary address for outgoing MH packets (rule 1 on the MN, rule 3 on the CN). */
-	const struct in6_addr *anc = 0;
+	/* Ancillary addresses for outgoing MH packets (rule 1 on the MN, rule 3 on the CN). */
+	const struct in6_addr *anc_src = 0, *anc_dst = 0;
 	if (dir == IRO_DIR_OUT && (flags & (IRO_RULE_SRC_ANC | IRO_RULE_DST_ANC))) {
 		__u32 slot = iro_anc_slot(skb, cfg);
 		if (slot) {
-			anc = iro_anc_out_addr(slot);
-			iro_count(anc ? IRO_STAT_ANC_OUT_USED : IRO_STAT_ANC_OUT_STALE);
+			const struct iro_anc_out *a = iro_anc_out_get(slot);
+			if (a) {
+				if (!iro_addr_zero(&a->src)) anc_src = &a->src;
+				if (!iro_addr_zero(&a->dst)) anc_dst = &a->dst;
+			}
+			iro_count(a ? IRO_STAT_ANC_OUT_USED : IRO_STAT_ANC_OUT_STALE);
 			iro_anc_clear_mark(skb, cfg);
 		}
 	}
@@ -52,7 +56,7 @@ static __always_inline int iro_apply(struct __sk_buff *skb, const struct iro_pkt
 	int src_changed = 0, dst_changed = 0, mismatch = 0;
 
 	if (flags & IRO_RULE_SRC) {
-		const struct in6_addr *target = (flags & IRO_RULE_SRC_ANC) && anc ? anc : &r->new_src;
+		const struct in6_addr *target = (flags & IRO_RULE_SRC_ANC) && anc_src ? anc_src : &r->new_src;
 		int c = iro_check(&p->src, &r->exp_src, flags & IRO_RULE_SRC_WILDCARD, target);
 		if (c == IRO_CHECK_HIT) {
 			if (rs) rs->src_hits++;
@@ -70,7 +74,7 @@ static __always_inline int iro_apply(struct __sk_buff *skb, const struct iro_pkt
 	}
 	if (flags & IRO_RULE_DST) {
 		/* rule 3: with no ancillary address and no static one, no destination remap */
-		const struct in6_addr *target = (flags & IRO_RULE_DST_ANC) && anc ? anc : &r->new_dst;
+		const struct in6_addr *target = (flags & IRO_RULE_DST_ANC) && anc_dst ? anc_dst : &r->new_dst;
 		int c = iro_check(&p->dst, &r->exp_dst, 0, target);
 		if (c == IRO_CHECK_HIT) {
 			if (rs) rs->dst_hits++;

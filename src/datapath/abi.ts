@@ -72,7 +72,7 @@ export const RULE_KEY_SIZE = 24;
 export const RULE_SIZE = 80;
 export const RULE_STATS_SIZE = 32;
 export const CFG_SIZE = 32;
-export const ANC_OUT_SIZE = 24;
+export const ANC_OUT_SIZE = 40;
 export const ANC_IN_SIZE = 56;
 export const ANC_IN_KEY_SIZE = 8;
 export const EVENT_SIZE = 56;
@@ -193,10 +193,11 @@ export function decodeConfig(b: Buffer): DatapathConfig {
   };
 }
 
-export function encodeAncOut(addr: Buffer, expiresNs: bigint): Buffer {
+export function encodeAncOut(src: Buffer | null, dst: Buffer | null, expiresNs: bigint): Buffer {
   const b = Buffer.alloc(ANC_OUT_SIZE);
-  addr.copy(b, 0, 0, 16);
-  b.writeBigUInt64LE(expiresNs, 16);
+  src?.copy(b, 0, 0, 16);
+  dst?.copy(b, 16, 0, 16);
+  b.writeBigUInt64LE(expiresNs, 32);
   return b;
 }
 
@@ -271,7 +272,7 @@ export const EXPECTED_STRUCTS: Record<string, { size: number; members: [string, 
     size: CFG_SIZE,
     members: [['miss_policy', 0, 4], ['flags', 4, 4], ['mark_mask', 8, 4], ['mark_shift', 12, 4], ['miss_interval_ns', 16, 8], ['frag_ttl_ns', 24, 8]],
   },
-  iro_anc_out: { size: ANC_OUT_SIZE, members: [['addr', 0, 16], ['expires_ns', 16, 8]] },
+  iro_anc_out: { size: ANC_OUT_SIZE, members: [['src', 0, 16], ['dst', 16, 16], ['expires_ns', 32, 8]] },
   iro_anc_in: {
     size: ANC_IN_SIZE,
     members: [['orig_src', 0, 16], ['orig_dst', 16, 16], ['be_spi', 32, 4], ['be_seq', 36, 4], ['proto', 40, 1], ['pad', 41, 3], ['ifindex', 44, 4], ['ts_ns', 48, 8]],

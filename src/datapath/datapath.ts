@@ -3,7 +3,7 @@
 // counters and miss events.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { formatIPv6, parseIPv6, IN6ADDR_ANY } from '../common/ipv6.ts';
+import { formatIPv6, parseIPv6 } from '../common/ipv6.ts';
 import { native, projectRoot } from '../kernel/native.ts';
 import { inNetns } from '../kernel/netns.ts';
 import {
@@ -450,15 +450,18 @@ export class Datapath {
     return ((slot << markShift(c.markMask)) & c.markMask) >>> 0;
   }
 
-  /** Set the on-wire address for outgoing packets marked with `slot` (valid for ttlMs, 0 = forever). */
-  setAncillaryOut(slot: number, addr: string, ttlMs = 0): void {
+  /**
+   * Set the on-wire addresses for outgoing packets marked with `slot`: `src` for rules whose
+   * source comes from ancillary data, `dst` for destination rules (valid for ttlMs, 0 = forever).
+   */
+  setAncillaryOut(slot: number, onWire: { src?: string; dst?: string }, ttlMs = 0): void {
     this.ancillaryMark(slot);
     const expires = ttlMs > 0 ? monotonicNs() + BigInt(Math.round(ttlMs * 1e6)) : 0n;
-    this.maps.iro_anc_out.update(u32Key(slot), encodeAncOut(parseIPv6(addr), expires));
+    this.maps.iro_anc_out.update(u32Key(slot), encodeAncOut(onWire.src ? parseIPv6(onWire.src) : null, onWire.dst ? parseIPv6(onWire.dst) : null, expires));
   }
 
   clearAncillaryOut(slot: number): void {
-    this.maps.iro_anc_out.update(u32Key(slot), encodeAncOut(Buffer.from(IN6ADDR_ANY), 0n));
+    this.maps.iro_anc_out.update(u32Key(slot), encodeAncOut(null, null, 0n));
   }
 
   /** The latest on-wire record for an inbound SA (per-SPI fallback of OP-11). */

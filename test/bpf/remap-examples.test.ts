@@ -66,7 +66,7 @@ test('IRO §5.2.2 example 2 (MN MH flows with a CN) and the CN mirror with wildc
   expectPath(cross(left, right, { src: ENV.HoA, dst: ENV.A, spi: 44 }), [ENV.CoA, ENV.A], [ENV.HoA, ENV.A], 'BU MN -> CN');
   assert.ok(sameAddr(right.ancillaryInForSpi('esp', 44)!.origSrc, ENV.CoA), 'the CN learns the on-wire CoA');
   // the CN answers to the HoA with the CoA as ancillary data (rule 3)
-  right.setAncillaryOut(1, ENV.CoA);
+  right.setAncillaryOut(1, { dst: ENV.CoA });
   expectPath(cross(right, left, { src: ENV.A, dst: ENV.HoA, spi: 45, mark: right.ancillaryMark(1) }), [ENV.A, ENV.CoA], [ENV.A, ENV.HoA], 'BA CN -> MN');
 });
 
@@ -102,16 +102,16 @@ test('IRO §5.2.2 example 4 (MN-MN MH flows, role-split SAs) and the MN2 side', 
     { peer: 'HoA1' },
   );
   // MN1's BU to MN2 (not yet registered): on the wire to HoA2 (the App. J leak), source CoA1 via ancillary
-  left.setAncillaryOut(2, ENV.CoA1);
+  left.setAncillaryOut(2, { src: ENV.CoA1 });
   expectPath(cross(left, right, { src: ENV.HoA1, dst: ENV.HoA2, spi: 48, mark: left.ancillaryMark(2) }), [ENV.CoA1, ENV.HoA2], [ENV.HoA1, ENV.HoA2], 'BU MN1 -> MN2');
   assert.ok(sameAddr(right.ancillaryInForSpi('esp', 48)!.origSrc, ENV.CoA1));
   // MN2 answers (AOTC/BA) to HoA1 with the tested CoA1 as ancillary
-  right.setAncillaryOut(3, ENV.CoA1);
+  right.setAncillaryOut(3, { dst: ENV.CoA1 });
   expectPath(cross(right, left, { src: ENV.HoA2, dst: ENV.HoA1, spi: 49, mark: right.ancillaryMark(3) }), [ENV.HoA2, ENV.CoA1], [ENV.HoA2, ENV.HoA1], 'AOTC MN2 -> MN1');
   // MN1 as correspondent of MN2: to MN2's registered CoA2
   expectPath(cross(left, right, { src: ENV.HoA1, dst: ENV.HoA2, spi: 50 }), [ENV.HoA1, ENV.CoA2], [ENV.HoA1, ENV.HoA2], 'BA MN1 -> MN2');
   // MN2's BU to MN1 from CoA2: blind source remap at MN1, recorded for the MIPv6 check
-  right.setAncillaryOut(4, ENV.CoA2);
+  right.setAncillaryOut(4, { src: ENV.CoA2 });
   expectPath(cross(right, left, { src: ENV.HoA2, dst: ENV.HoA1, spi: 51, mark: right.ancillaryMark(4) }), [ENV.CoA2, ENV.HoA1], [ENV.HoA2, ENV.HoA1], 'BU MN2 -> MN1');
   assert.ok(sameAddr(left.ancillaryInForSpi('esp', 51)!.origSrc, ENV.CoA2));
 });

@@ -66,7 +66,7 @@ test('C10 the extension-header walk is bounded: too many headers pass untouched 
 test('C11 an skb->mark slot selects the ancillary address as the new source, and the mark bits are cleared', { skip }, () => {
   reset();
   installRuleText(dp, 'dir: out, SPI: 48, exp. src: HoA, remap. src: ancillary|CoA', A, { peer: 'CN' });
-  dp.setAncillaryOut(3, A.CoAx);
+  dp.setAncillaryOut(3, { src: A.CoAx });
   const pkt = frame({ src: A.HoA, dst: A.CN, payload: { esp: { spi: 48 } } });
   const other = 0x0000_0042; // bits outside the mask must survive
   const r = dp.programs.iro_egress.testRun(pkt, { ctx: skbCtx({ mark: dp.ancillaryMark(3) | other }) });
@@ -82,7 +82,7 @@ test('C11 an skb->mark slot selects the ancillary address as the new source, and
   assert.ok(sameAddr(frameAddrs(r3.data).src, A.CoA));
   assert.equal(dp.stats().anc_out_stale, stale + 1n);
   // an expired slot falls back
-  dp.setAncillaryOut(4, A.CoAx, 1);
+  dp.setAncillaryOut(4, { src: A.CoAx }, 1);
   const until = Date.now() + 5;
   while (Date.now() < until) {
     /* let it expire */
@@ -96,7 +96,7 @@ test('C11 rule 3: an outgoing destination rule with ancillary and no address rem
   installRuleText(dp, 'dir: out, SPI: 45, exp. dst: HoA, remap. dst: ancillary', A);
   const pkt = frame({ src: A.CN, dst: A.HoA, payload: { esp: { spi: 45 } } });
   assert.deepEqual(dp.programs.iro_egress.testRun(pkt, { ctx: skbCtx() }).data, pkt, '"if not null": no ancillary, no remap');
-  dp.setAncillaryOut(9, A.CoA);
+  dp.setAncillaryOut(9, { dst: A.CoA });
   const r = dp.programs.iro_egress.testRun(pkt, { ctx: skbCtx({ mark: dp.ancillaryMark(9) }) });
   assert.ok(sameAddr(frameAddrs(r.data).dst, A.CoA));
 });
@@ -197,4 +197,19 @@ test('garbage and truncated packets never crash the programs and are never rewri
       }
     }
   }
+});
+
+test('C11 one slot carries both ancillary addresses: an MN acting as correspondent of another MN', { skip }, () => {
+  reset();
+  const env = { HoA1: A.HoA, CoA1: A.CoA, HoA2: '2001:db8:2::200', CoA2: '2001:db8:b::200' };
+  installRuleText(dp, 'dir: out, SPI: 48, exp. src: HoA1, remap. src: ancillary|CoA1\ndir: out, SPI: 48, exp. dst: HoA2, remap. dst: ancillary', env);
+  dp.setAncillaryOut(7, { src: A.CoAx, dst: env.CoA2 });
+  const r = dp.programs.iro_egress.testRun(frame({ src: env.HoA1, dst: env.HoA2, payload: { esp: { spi: 48 } } }), { ctx: skbCtx({ mark: dp.ancillaryMark(7) }) });
+  assert.ok(sameAddr(frameAddrs(r.data).src, A.CoAx));
+  assert.ok(sameAddr(frameAddrs(r.data).dst, env.CoA2));
+  // a slot with only a destination leaves the source to its static fallback
+  dp.setAncillaryOut(8, { dst: env.CoA2 });
+  const r2 = dp.programs.iro_egress.testRun(frame({ src: env.HoA1, dst: env.HoA2, payload: { esp: { spi: 48 } } }), { ctx: skbCtx({ mark: dp.ancillaryMark(8) }) });
+  assert.ok(sameAddr(frameAddrs(r2.data).src, A.CoA));
+  assert.ok(sameAddr(frameAddrs(r2.data).dst, env.CoA2));
 });

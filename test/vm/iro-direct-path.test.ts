@@ -102,7 +102,7 @@ async function scenario(proto: IpsecProto): Promise<void> {
 
     // The ancillary channel (MH SA, SPI 44/45): the CN learns each packet's on-wire source.
     const mnSlot = 5;
-    mnDp.setAncillaryOut(mnSlot, addr.mn.coaA);
+    mnDp.setAncillaryOut(mnSlot, { src: addr.mn.coaA });
     const rx = inNetns(cn.ns, () => DatagramSocket.open(AF_INET6, SOCK_RAW, IPPROTO_MH, { label: 'CN MH socket' }));
     const tx = inNetns(mn.ns, () => DatagramSocket.open(AF_INET6, SOCK_RAW, IPPROTO_MH, { label: 'MN MH socket' }));
     try {
