@@ -10,12 +10,19 @@ import { silentLogger, type Logger } from '../obs/log.ts';
 import { SadbMirror, type BackendChange } from './mirror.ts';
 import type { PolicyInfo, SaEvent, SaInfo } from './model.ts';
 import { changesFromXfrm, policyFromXfrm, saFromXfrm, type AdapterOutput } from './xfrm-adapter.ts';
+import { changesFromPfkey } from './pfkey-adapter.ts';
+import { PfkeyClient } from '../kernel/pfkey/client.ts';
+import { isPfkeyUnavailable } from '../kernel/pfkey/errors.ts';
 
 export interface WatcherOptions {
   /** network namespace (ip netns name) to watch; default: the current one */
   netns?: string;
   log?: Logger;
   kernelRcvBuf?: number;
+  /** PF_KEY as a second source: auto (if af_key is there), on (required), off */
+  pfkey?: 'auto' | 'on' | 'off';
+  /** PF_KEY promiscuous mode, to see other key managers' GETSPI replies (OP-18 b) */
+  pfkeyPromiscuous?: boolean;
 }
 
 export interface WatcherEvents {
@@ -38,7 +45,10 @@ export class IpsecWatcher extends EventEmitter<WatcherEvents> {
   private resyncing: Promise<void> | null = null;
   private resyncAgain = false;
   private closed = false;
+  private pfkeyClient: PfkeyClient | null = null;
   resyncCount = 0;
+  /** why PF_KEY is not used, when it is not */
+  pfkeyNotice: string | null = null;
 
   private constructor(client: XfrmClient, monitor: XfrmMonitor, log: Logger) {
     super();
@@ -71,11 +81,29 @@ export class IpsecWatcher extends EventEmitter<WatcherEvents> {
       const buffered = w.buffering ?? [];
       w.buffering = null;
       for (const m of buffered) w.mirror.applyAll(changesFromXfrm(m).filter(isChange));
+      if ((o.pfkey ?? 'auto') !== 'off') await w.attachPfkey(o);
     } catch (e) {
       w.close();
       throw e;
     }
     return w;
+  }
+
+  private async attachPfkey(o: WatcherOptions): Promise<void> {
+    try {
+      const c = await PfkeyClient.open({ ...(o.netns ? { netns: o.netns } : {}), ...(o.pfkeyPromiscuous ? { promiscuous: true } : {}) });
+      this.pfkeyClient = c;
+      c.onEvent((e) => this.handle(changesFromPfkey(e)));
+    } catch (e) {
+      if (o.pfkey === 'on' || !isPfkeyUnavailable(e)) throw e;
+      this.pfkeyNotice = `${(e as Error).message}: tracking SAs through XFRM netlink only`;
+      this.log.warn({}, this.pfkeyNotice);
+    }
+  }
+
+  /** The PF_KEY client when PF_KEY is in use. */
+  get pfkey(): PfkeyClient | null {
+    return this.pfkeyClient;
   }
 
   /** The current picture as events, to start a consumer (the engine) from the mirror. */
@@ -152,6 +180,7 @@ export class IpsecWatcher extends EventEmitter<WatcherEvents> {
   close(): void {
     this.closed = true;
     for (const s of this.extra) s.close();
+    this.pfkeyClient?.close();
     this.monitor.close();
     this.client.close();
   }

@@ -33,11 +33,13 @@ test('startup collect sees what exists; policy events arrive; a flush triggers a
   const w = await IpsecWatcher.open({ netns: ns });
   t.after(() => w.close());
   assert.equal(w.mirror.allPolicies().length, 1, 'the existing policy is collected at startup');
+  assert.match(w.pfkeyNotice ?? '', /PF_KEY not available.*XFRM netlink only/, 'without af_key the stream degrades to XFRM with a notice (L02)');
+  await assert.rejects(IpsecWatcher.open({ netns: ns, pfkey: 'on' }), /PF_KEY not available/, 'pfkey: on makes a missing af_key an error');
   const seen: SaEvent[] = [];
   w.on('changes', (e) => seen.push(...e));
   ipIn(ns, 'xfrm', 'policy', 'add', 'src', `${CN}/128`, 'dst', `${HOA}/128`, 'proto', '135', 'dir', 'in', 'tmpl', 'src', CN, 'dst', HOA, 'proto', 'esp', 'reqid', '2', 'mode', 'transport');
   await until(() => seen.some((e) => e.type === 'policy-added'));
-  const added = seen.find((e) => e.type === 'policy-added') as Extract<SaEvent, { type: 'policy-added' }>;
+  const added = seen.find((e): e is Extract<SaEvent, { policy: unknown }> => e.type === 'policy-added')!;
   assert.equal(added.policy.dir, 'in');
   assert.equal(added.policy.selector.proto, 135);
   assert.equal(added.policy.templates[0]!.reqid, 2);
