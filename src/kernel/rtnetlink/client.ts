@@ -5,7 +5,8 @@ import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.ts
 import { attrString } from '../netlink/attributes.ts';
 import { AF_INET6, NETLINK_ROUTE } from '../constants.ts';
 import * as R from './constants.ts';
-import { decodeLink, ifinfomsg, ip6TunnelPayload, vethPayload, xfrmInterfacePayload, IFINFOMSG_SIZE, type Ip6TunnelOptions, type Link } from './links.ts';
+import { decodeLink, ifinfomsg, ip6TunnelChangePayload, ip6TunnelPayload,
+  vethPayload, xfrmInterfacePayload, IFINFOMSG_SIZE, type Ip6TunnelOptions, type Link } from './links.ts';
 import { addressPayload, decodeAddress, ifaddrmsg, IFADDRMSG_SIZE, type Address, type AddressSpec } from './addresses.ts';
 import { decodeRoute, routePayload, routeQueryPayload, rtmsg, RTMSG_SIZE, type Route, type RouteQuery, type RouteSpec } from './routes.ts';
 import { decodeRule, ruleDumpPayload, rulePayload, FIB_RULE_HDR_SIZE, type Rule, type RuleSpec } from './rules.ts';
@@ -68,6 +69,12 @@ export class RtnetlinkClient {
 
   async createIp6Tunnel(name: string, o: Ip6TunnelOptions): Promise<void> {
     await this.netlink.request(R.RTM_NEWLINK, ip6TunnelPayload(name, o), { operation: 'rtnetlink NEWLINK', object: `ip6tnl ${name} ${o.local} -> ${o.remote}`, fixedLength: IFINFOMSG_SIZE }, CREATE);
+  }
+
+  /** Move an existing ip6tnl's endpoints (no CREATE flags: a modification). */
+  async changeIp6Tunnel(name: string, o: Ip6TunnelOptions): Promise<void> {
+    const index = await this.indexOf(name);
+    await this.netlink.request(R.RTM_NEWLINK, ip6TunnelChangePayload(index, o), { operation: 'rtnetlink NEWLINK (change)', object: `ip6tnl ${name} ${o.local} -> ${o.remote}`, fixedLength: IFINFOMSG_SIZE });
   }
 
   async createXfrmInterface(name: string, ifId: number, link?: number): Promise<void> {

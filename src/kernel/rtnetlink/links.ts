@@ -101,6 +101,12 @@ export function ip6TunnelPayload(name: string, o: Ip6TunnelOptions): Buffer[] {
   return [ifinfomsg(), attrString(R.IFLA_IFNAME, name), linkInfo('ip6tnl', data)];
 }
 
+/** RTM_NEWLINK payload changing an existing ip6tnl's endpoints (the MN-HA tunnel follows the CoA). */
+export function ip6TunnelChangePayload(index: number, o: Ip6TunnelOptions): Buffer[] {
+  const [, , info] = ip6TunnelPayload('x', o);
+  return [ifinfomsg(index), info!];
+}
+
 /** RTM_NEWLINK payload for an xfrm interface (policies/SAs bound by if_id). */
 export function xfrmInterfacePayload(name: string, ifId: number, link?: number): Buffer[] {
   const data = [attrU32(R.IFLA_XFRM_IF_ID, ifId)];
