@@ -12,6 +12,8 @@ export interface AddressSpec {
   prefixlen: number;
   /** skip duplicate address detection (IFA_F_NODAD) */
   nodad?: boolean;
+  /** a Mobile IPv6 home address (IFA_F_HOMEADDRESS): preferred as source (RFC 6724 rule 4) */
+  home?: boolean;
   scope?: number;
 }
 
@@ -37,7 +39,7 @@ export function ifaddrmsg(family: number, prefixlen = 0, ifindex = 0, scope = 0,
 
 export function addressPayload(a: AddressSpec): Buffer[] {
   const family = addressFamily(a.address);
-  const flags = a.nodad ? R.IFA_F_NODAD : 0;
+  const flags = (a.nodad ? R.IFA_F_NODAD : 0) | (a.home ? R.IFA_F_HOMEADDRESS : 0);
   const what = `address ${a.address}/${a.prefixlen}`;
   return [
     ifaddrmsg(family, a.prefixlen, a.ifindex, a.scope ?? 0, flags),

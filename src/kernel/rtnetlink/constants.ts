@@ -47,6 +47,7 @@ export const IFA_LABEL = 3;
 export const IFA_CACHEINFO = 6;
 export const IFA_FLAGS = 8;
 export const IFA_F_NODAD = 0x02;
+export const IFA_F_HOMEADDRESS = 0x10;
 export const IFA_F_PERMANENT = 0x80;
 
 export const RTA_DST = 1;
