@@ -128,7 +128,7 @@ export class MhSocket {
     if (!decoded.ok) return this.drop(decoded.reason);
     const markMsg = d.cmsgs.find((c) => c.level === SOL_SOCKET && c.type === SO_MARK);
     const mark = markMsg ? markMsg.data.readUInt32LE(0) : undefined;
-    const onWire = this.opts.channel.incoming(mark, this.opts.candidateSas?.(src, dst) ?? []);
+    const onWire = this.opts.channel.incoming(mark, this.opts.candidateSas?.(src, dst) ?? [], process.hrtime.bigint(), this.rcvMark);
     return { msg: decoded.msg, src, dst, onWire, ifindex };
   }
 }
