@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { globalDefaults, UsageError, type GlobalOptions } from './context.ts';
 import { registerDatapath } from './commands/datapath.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerNode } from './commands/node.ts';
 
 export function buildProgram(): { program: Command; globals: () => GlobalOptions } {
   const program = new Command('iro-ctl');
@@ -19,6 +20,7 @@ export function buildProgram(): { program: Command; globals: () => GlobalOptions
     const o = program.opts<{ pinDir: string; stateFile: string; json: boolean }>();
     return { pinDir: o.pinDir, stateFile: o.stateFile, json: o.json };
   };
+  registerNode(program, globals);
   registerDatapath(program, globals);
   registerRules(program, globals);
   return { program, globals };

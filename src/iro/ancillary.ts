@@ -50,7 +50,10 @@ export class AncillaryChannel {
    * are the inbound MH SAs that can carry traffic from that source to that destination.
    * No record at all means the packet was not remapped (e.g. it came through the HA tunnel).
    */
-  incoming(mark: number | undefined, candidates: Array<{ proto: 'esp' | 'ah'; spi: number }>, nowNs = process.hrtime.bigint()): OnWire {
+  incoming(mark: number | undefined, candidates: Array<{ proto: 'esp' | 'ah'; spi: number }>, nowNs = process.hrtime.bigint(), marksDelivered = false): OnWire {
+    // Where the kernel delivers marks (SO_RCVMARK), a packet without our slot was not remapped
+    // (e.g. it came through the HA tunnel): the per-SPI record of another packet must not be used.
+    if (marksDelivered && !this.port.ancillaryInFromMark(mark ?? 0)) return UNCHANGED;
     if (mark !== undefined) {
       const r = this.port.ancillaryInFromMark(mark);
       if (r && candidates.some((c) => c.spi === r.spi && (c.proto === 'ah') === (r.proto === 51))) return toOnWire(r, true);

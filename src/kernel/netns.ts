@@ -34,3 +34,19 @@ export function inNetns<T>(nameOrPath: string, fn: () => T): T {
     closeSync(self);
   }
 }
+
+/** Move the calling (main) thread into a namespace for good: a daemon run for one namespace. */
+export function enterNetns(nameOrPath: string): void {
+  const path = nameOrPath.startsWith('/') ? nameOrPath : netnsPath(nameOrPath);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new Error(`network namespace ${nameOrPath}: ${(e as Error).message}`);
+  }
+  try {
+    native().setns(fd, CLONE_NEWNET);
+  } finally {
+    closeSync(fd);
+  }
+}

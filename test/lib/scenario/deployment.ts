@@ -1,0 +1,158 @@
+// A deployment of iro-ctl nodes for scenario tests: the example configurations of deploy/examples
+// (which use the standard IRO topology's addresses and interface names), one shared key
+// directory made at test time, per-node control sockets, state and pin directories, and the
+// daemons started for real (`iro-ctl daemon --netns NS`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { projectRoot } from '../../../src/kernel/native.ts';
+import { controlRequest } from '../../../src/daemon/control.ts';
+import { keyBitsFor } from '../../../src/config/algorithms.ts';
+
+export type NodeName = 'mn' | 'ha' | 'cn';
+
+export interface DeployedNode {
+  name: NodeName;
+  config: string;
+  socket: string;
+  pinDir: string;
+  log: string;
+  proc: ChildProcess | null;
+}
+
+function* keyFiles(v: unknown): Generator<{ alg: string; keyFile: string }> {
+  if (Array.isArray(v)) for (const x of v) yield* keyFiles(x);
+  else if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.alg === 'string' && typeof o.keyFile === 'string') yield { alg: o.alg, keyFile: o.keyFile };
+    for (const x of Object.values(o)) yield* keyFiles(x);
+  }
+}
+
+export class Deployment {
+  readonly dir: string;
+  readonly nodes = new Map<NodeName, DeployedNode>();
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(tag: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `iro-deploy-${tag}-`));
+  }
+
+  /** All key bytes written (to check that none leaks into logs or output). */
+  allKeys(): Buffer[] {
+    return [...this.keys.values()];
+  }
+
+  /** Write a node's configuration from the example, with `edit` applied to the parsed YAML. */
+  configure(name: NodeName, edit: (doc: Record<string, unknown>) => void = () => {}): DeployedNode {
+    const doc = parse(readFileSync(join(projectRoot(), 'deploy', 'examples', `${name}.yaml`), 'utf8')) as Record<string, unknown>;
+    const run = join(this.dir, `run-${name}`);
+    const pinDir = `/sys/fs/bpf/iro-deploy-${process.pid}-${name}`;
+    doc.control = { socket: join(run, 'control.sock') };
+    doc.state = { dir: run };
+    doc.datapath = { ...(doc.datapath as object), pinDir, stateFile: join(run, 'datapath.json') };
+    if (name === 'ha' && doc.ha) (doc.ha as Record<string, unknown>).persistSequence = join(run, 'ha-sequence.json');
+    edit(doc);
+    for (const { alg, keyFile } of keyFiles(doc)) {
+      if (this.keys.has(keyFile)) continue;
+      const kind = alg.startsWith('hmac(') ? 'auth' : alg.startsWith('rfc4106(') ? 'aead' : 'enc';
+      const key = randomBytes(keyBitsFor(kind, alg).at(-1)! / 8);
+      const full = join(this.dir, keyFile);
+      mkdirSync(dirname(full), { recursive: true, mode: 0o700 });
+      writeFileSync(full, `${key.toString('hex')}\n`, { mode: 0o600 });
+      chmodSync(full, 0o600);
+      this.keys.set(keyFile, key);
+    }
+    const config = join(this.dir, `${name}.yaml`);
+    writeFileSync(config, stringify(doc), { mode: 0o600 });
+    mkdirSync(run, { recursive: true });
+    const node: DeployedNode = { name, config, socket: join(run, 'control.sock'), pinDir, log: join(run, 'daemon.log'), proc: null };
+    this.nodes.set(name, node);
+    return node;
+  }
+
+  /** Start the daemon of a configured node in namespace `ns`; resolves when it answers. */
+  async start(name: NodeName, ns: string, timeoutMs = 120_000): Promise<DeployedNode> {
+    const n = this.nodes.get(name)!;
+    const out = [] as string[];
+    const proc = spawn(process.execPath, [join(projectRoot(), 'bin', 'iro-ctl.js'), 'daemon', '--config', n.config, '--netns', ns, '--log-level', 'debug'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, IRO_LOG_PRETTY: '0' },
+    });
+    proc.stdout!.on('data', (d) => out.push(String(d)));
+    proc.stderr!.on('data', (d) => out.push(String(d)));
+    proc.on('exit', () => writeFileSync(n.log, out.join('')));
+    n.proc = proc;
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (proc.exitCode !== null) throw new Error(`${name} daemon exited (${proc.exitCode}) during start-up:\n${out.join('').slice(-4000)}`);
+      try {
+        await controlRequest(n.socket, 'status', 2000);
+        return n;
+      } catch {
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+    throw new Error(`${name} daemon did not come up in time:\n${out.join('').slice(-4000)}`);
+  }
+
+  /** The daemon output so far (for failure messages). */
+  output(name: NodeName): string {
+    const p = this.nodes.get(name)?.proc;
+    return p ? ((p as unknown as { _out?: string })._out ?? '') : '';
+  }
+
+  async status(name: NodeName): Promise<Record<string, unknown>> {
+    return (await controlRequest(this.nodes.get(name)!.socket, 'status')) as Record<string, unknown>;
+  }
+
+  /** Poll a node's status until `pred` holds. */
+  async waitFor(name: NodeName, pred: (st: Record<string, unknown>) => boolean, what: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const end = Date.now() + timeoutMs;
+    let last: Record<string, unknown> = {};
+    while (Date.now() < end) {
+      try {
+        last = await this.status(name);
+        if (pred(last)) return last;
+      } catch {
+        /* not up yet */
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${name}: ${what} did not happen within ${timeoutMs / 1000} s; last status:\n${JSON.stringify(last, null, 1).slice(0, 6000)}`);
+  }
+
+  /** Stop every daemon (`down`: deregister and remove) and remove the directory. */
+  async destroy(): Promise<void> {
+    for (const n of this.nodes.values()) {
+      if (!n.proc || n.proc.exitCode !== null) continue;
+      try {
+        await controlRequest(n.socket, 'down', 20_000);
+      } catch {
+        /* already gone */
+      }
+      await new Promise<void>((r) => {
+        if (n.proc!.exitCode !== null) return r();
+        const t = setTimeout(() => {
+          n.proc!.kill('SIGKILL');
+          r();
+        }, 15_000);
+        n.proc!.on('exit', () => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    for (const n of this.nodes.values()) rmSync(n.pinDir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** An MN binding entry from a status object. */
+export function mnEntry(st: Record<string, unknown>, peer: string): Record<string, unknown> | undefined {
+  const mn = st.mn as { entries?: Array<Record<string, unknown>> } | null;
+  return mn?.entries?.find((e) => e.peer === peer);
+}
