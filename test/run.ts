@@ -3,7 +3,7 @@
 // skipped tier is a failure, so a skip can never hide a test that did not run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { projectRoot } from '../src/kernel/native.ts';
 import { TIERS, tierUnavailable, type Tier } from './lib/capabilities.ts';
@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): { tiers: Tier[]; files: string[] } {
 function runHostTier(tier: Tier, files: string[]): Promise<{ summary: TapSummary; exitCode: number }> {
   const tapFile = join(mkdtempSync(join(tmpdir(), 'iro-tap-')), `${tier}.tap`);
   // Kernel-facing tiers share namespaces, interfaces and bpffs: one file at a time.
-  const concurrency = tier === 'unit' ? Math.max(2, (globalThis.navigator?.hardwareConcurrency ?? 2)) : 1;
+  const concurrency = tier === 'unit' ? Math.max(2, availableParallelism()) : 1;
   const args = [
     '--import', 'tsx',
     '--test',

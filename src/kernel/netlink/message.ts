@@ -73,27 +73,32 @@ export interface ParsedDatagram {
 /** Split a datagram into messages. Stops at the first malformed message and reports it. */
 export function parseDatagram(buf: Buffer): ParsedDatagram {
   const messages: NetlinkMessage[] = [];
+  const n = buf.length;
   let off = 0;
-  while (off < buf.length) {
-    const rest = buf.length - off;
+  // header fields read in place: this runs once per message of every dump and event
+  while (off < n) {
+    const rest = n - off;
     if (rest < NLMSG_HDRLEN) {
       // Trailing zero padding is legal; anything else is a truncated header.
       if (buf.subarray(off).every((b) => b === 0)) break;
       return { messages, error: new NetlinkParseError(`netlink header truncated: ${rest} of 16 bytes at offset ${off}`, off) };
     }
-    const h = readHeader(buf, off);
-    const header: NetlinkHeader = { type: h.type, flags: h.flags, seq: h.seq, pid: h.pid };
-    if (h.length < NLMSG_HDRLEN) {
-      return { messages, error: new NetlinkParseError(`netlink message at offset ${off}: nlmsg_len ${h.length} is below the 16-byte header`, off, header) };
+    const length = buf.readUInt32LE(off);
+    const type = buf.readUInt16LE(off + 4);
+    const flags = buf.readUInt16LE(off + 6);
+    const seq = buf.readUInt32LE(off + 8);
+    const pid = buf.readUInt32LE(off + 12);
+    if (length < NLMSG_HDRLEN) {
+      return { messages, error: new NetlinkParseError(`netlink message at offset ${off}: nlmsg_len ${length} is below the 16-byte header`, off, { type, flags, seq, pid }) };
     }
-    if (h.length > rest) {
+    if (length > rest) {
       return {
         messages,
-        error: new NetlinkParseError(`netlink message at offset ${off} (type ${h.type}, seq ${h.seq}): nlmsg_len ${h.length} exceeds the ${rest} bytes left`, off, header),
+        error: new NetlinkParseError(`netlink message at offset ${off} (type ${type}, seq ${seq}): nlmsg_len ${length} exceeds the ${rest} bytes left`, off, { type, flags, seq, pid }),
       };
     }
-    messages.push({ ...header, payload: buf.subarray(off + NLMSG_HDRLEN, off + h.length) });
-    off += nlAlign(h.length);
+    messages.push({ type, flags, seq, pid, payload: buf.subarray(off + NLMSG_HDRLEN, off + length) });
+    off += nlAlign(length);
   }
   return { messages };
 }

@@ -73,7 +73,11 @@ export function classifyMessage(msg: PfkeyMessage): Classified {
     case SADB_DELETE: {
       if (!e.sa || !e.lifetimeCurrent) return { ignored: 'request-echo' };
       const sa = saInfo(msg);
-      return sa ? { event: { kind: SA_NOTIFY[msg.type]!, sa, message: msg } } : { ignored: 'incomplete' };
+      if (!sa) return { ignored: 'incomplete' };
+      // An in-place update of a live SA is notified with the temporary state object the kernel
+      // copied from and then discarded (xfrm_state_update sets it DEAD); the SA itself lives on.
+      if (msg.type === SADB_UPDATE && sa.state === 'dead') sa.state = 'mature';
+      return { event: { kind: SA_NOTIFY[msg.type]!, sa, message: msg } };
     }
     case SADB_GETSPI: {
       if (!e.sa) return { ignored: 'request-echo' };

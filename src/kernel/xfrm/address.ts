@@ -25,10 +25,20 @@ export function writeXfrmAddress(buf: Buffer, off: number, text: string | undefi
   if (!writeIPv6Fast(buf, off, t)) throw new Error(`${what}: "${t}" is not an IPv6 address (family AF_INET6)`);
 }
 
+/** hex digit value of a char code, -1 when not [0-9a-fA-F] */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+const words = new Uint16Array(8);
+
 /**
- * Parse plain hex IPv6 text (the forms formatIPv6 prints, plus any "::" placement) into
+ * Parse plain hex IPv6 text (groups of 1-4 hex digits, at most one "::") into
  * buf[off..off+16]; false when the text is not such an address. Embedded IPv4 goes through
- * the general parser. No closures: this runs once per address of every request we encode.
+ * the general parser. One pass over the characters, nothing allocated: this runs for every
+ * address of every request we encode.
  */
 function writeIPv6Fast(buf: Buffer, off: number, t: string): boolean {
   if (t.includes('.')) {
@@ -36,36 +46,51 @@ function writeIPv6Fast(buf: Buffer, off: number, t: string): boolean {
     parseIPv6(t).copy(buf, off);
     return true;
   }
-  const dbl = t.indexOf('::');
-  if (dbl !== t.lastIndexOf('::')) return false;
-  const head = dbl < 0 ? t : t.slice(0, dbl);
-  const tail = dbl < 0 ? '' : t.slice(dbl + 2);
-  const hw = head === '' ? [] : head.split(':');
-  const tw = tail === '' ? [] : tail.split(':');
-  if (dbl < 0 ? hw.length !== 8 : hw.length + tw.length > 7) return false;
-  const words: number[] = new Array(8).fill(0);
-  for (let i = 0; i < hw.length; i++) {
-    const g = hw[i]!;
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
-    words[i] = parseInt(g, 16);
+  const n = t.length;
+  let groups = 0;
+  let gap = -1; // group index where "::" stands
+  let i = 0;
+  if (n >= 2 && t.charCodeAt(0) === 58 && t.charCodeAt(1) === 58) {
+    gap = 0;
+    i = 2;
   }
-  for (let i = 0; i < tw.length; i++) {
-    const g = tw[i]!;
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
-    words[8 - tw.length + i] = parseInt(g, 16);
+  while (i < n) {
+    let v = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const h = hexValue(t.charCodeAt(i));
+      if (h < 0) break;
+      if (++digits > 4) return false;
+      v = (v << 4) | h;
+    }
+    if (digits === 0 || groups === 8) return false;
+    words[groups++] = v;
+    if (i === n) break;
+    if (t.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < n && t.charCodeAt(i) === 58) {
+      if (gap >= 0) return false;
+      gap = groups;
+      i++;
+    } else if (i === n) return false;
   }
-  for (let i = 0; i < 8; i++) buf.writeUInt16BE(words[i]!, off + 2 * i);
+  if (gap < 0 ? groups !== 8 : groups > 7) return false;
+  // the groups after "::" go to the end; the ones in between are zero
+  const tail = gap < 0 ? 0 : groups - gap;
+  for (let g = 0; g < 8; g++) {
+    let w = 0;
+    if (gap < 0 || g < gap) w = words[g]!;
+    else if (g >= 8 - tail) w = words[gap + g - (8 - tail)]!;
+    buf[off + 2 * g] = w >>> 8;
+    buf[off + 2 * g + 1] = w & 0xff;
+  }
   return true;
 }
 
 /** Read an xfrm_address_t; family 0 (unspecified) reads as IPv6 ("::" when all zero). */
 export function readXfrmAddress(buf: Buffer, off: number, family: number): string {
   if (family === AF_INET) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-  // Fast path: the unspecified address is the common case in selectors and templates.
-  if (buf.readUInt32LE(off) === 0 && buf.readUInt32LE(off + 4) === 0 && buf.readUInt32LE(off + 8) === 0 && buf.readUInt32LE(off + 12) === 0) {
-    return '::';
-  }
-  return formatIPv6Fast(buf, off);
+  return readIPv6Cached(buf, off);
 }
 
 /**
@@ -105,4 +130,31 @@ export function formatIPv6Fast(buf: Buffer, off: number): string {
     if (i < 7) out += ':';
   }
   return out;
+}
+
+// A small direct-mapped cache of formatted IPv6 addresses: an SA message carries the same two
+// addresses twice (id/saddr and the selector), and a dump repeats the local address in every
+// SA. A hit costs four word compares instead of formatting.
+const CACHE_SLOTS = 256;
+const cacheWords = new Uint32Array(CACHE_SLOTS * 4);
+const cacheText: string[] = new Array<string>(CACHE_SLOTS).fill('');
+
+function readIPv6Cached(buf: Buffer, off: number): string {
+  // callers checked the length; a short buffer still fails the way Buffer reads fail
+  if (off < 0 || off + 16 > buf.length) buf.readUInt32LE(Math.max(off, buf.length));
+  const w0 = (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16) | (buf[off + 3]! << 24)) >>> 0;
+  const w1 = (buf[off + 4]! | (buf[off + 5]! << 8) | (buf[off + 6]! << 16) | (buf[off + 7]! << 24)) >>> 0;
+  const w2 = (buf[off + 8]! | (buf[off + 9]! << 8) | (buf[off + 10]! << 16) | (buf[off + 11]! << 24)) >>> 0;
+  const w3 = (buf[off + 12]! | (buf[off + 13]! << 8) | (buf[off + 14]! << 16) | (buf[off + 15]! << 24)) >>> 0;
+  if ((w0 | w1 | w2 | w3) === 0) return '::';
+  const h = (w3 ^ (w3 >>> 13) ^ (w2 >>> 7) ^ w1 ^ (w0 >>> 3)) & (CACHE_SLOTS - 1);
+  const i = h << 2;
+  if (cacheWords[i] === w0 && cacheWords[i + 1] === w1 && cacheWords[i + 2] === w2 && cacheWords[i + 3] === w3 && cacheText[h] !== '') return cacheText[h]!;
+  const s = formatIPv6Fast(buf, off);
+  cacheWords[i] = w0;
+  cacheWords[i + 1] = w1;
+  cacheWords[i + 2] = w2;
+  cacheWords[i + 3] = w3;
+  cacheText[h] = s;
+  return s;
 }

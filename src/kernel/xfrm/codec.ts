@@ -2,13 +2,17 @@
 // message the kernel sends (replies, dumps, multicast events) and for our own requests (tests
 // decode what they encode). Keys are read out of messages only when the caller asks.
 import { attr, attrU32, attrU8, AttributeSet, parseAttributes, readU32, readU64, readU8, type NetlinkAttribute } from '../netlink/attributes.ts';
+import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN, NLA_TYPE_MASK } from '../netlink/constants.ts';
 import { NetlinkParseError, type NetlinkMessage } from '../netlink/message.ts';
 import { AF_INET6 } from '../constants.ts';
 import { readXfrmAddress, writeXfrmAddress, familyOf } from './address.ts';
 import * as C from './constants.ts';
 import * as L from './layout.ts';
 import * as S from './structs.ts';
+import { need, rd16, rd32, readAlgoAt, readId, readLifetimeCfg, readLifetimeCur, readSelector, readStats } from './structs.ts';
 import type {
+  XfrmAeadAlgo,
+  XfrmAuthAlgo,
   XfrmAcquire,
   XfrmMessage,
   XfrmMigrate,
@@ -137,7 +141,12 @@ function policyTypeAttr(type: number | undefined): Buffer[] {
 
 export function encodeUserpolicyInfo(p: XfrmPolicyInput): Buffer {
   const b = Buffer.alloc(L.USERPOLICY_INFO.size);
-  S.writeSelector(b, L.USERPOLICY_INFO.sel, p.selector, p.selector.family, describePolicy(p));
+  writeUserpolicyInfo(b, p, describePolicy(p));
+  return b;
+}
+
+function writeUserpolicyInfo(b: Buffer, p: XfrmPolicyInput, what: string): void {
+  S.writeSelector(b, L.USERPOLICY_INFO.sel, p.selector, p.selector.family, what);
   S.writeLifetimeCfg(b, L.USERPOLICY_INFO.lft, p.lifetime);
   b.writeUInt32LE((p.priority ?? 0) >>> 0, L.USERPOLICY_INFO.priority);
   b.writeUInt32LE((p.index ?? 0) >>> 0, L.USERPOLICY_INFO.index);
@@ -145,18 +154,28 @@ export function encodeUserpolicyInfo(p: XfrmPolicyInput): Buffer {
   b.writeUInt8(p.action ?? C.XFRM_POLICY_ALLOW, L.USERPOLICY_INFO.action);
   b.writeUInt8(p.flags ?? 0, L.USERPOLICY_INFO.flags);
   b.writeUInt8(p.share ?? 0, L.USERPOLICY_INFO.share);
-  return b;
 }
 
-/** NEWPOLICY / UPDPOLICY payload: xfrm_userpolicy_info + templates, mark, if_id, policy type. */
+/**
+ * NEWPOLICY / UPDPOLICY payload: xfrm_userpolicy_info + templates, mark, if_id, policy type.
+ * The info and the templates are written into one buffer (a push sends thousands of these).
+ */
 export function encodePolicyPayload(p: XfrmPolicyInput): Buffer[] {
-  const parts: Buffer[] = [encodeUserpolicyInfo(p)];
-  if (p.templates?.length) {
-    const what = describePolicy(p);
-    parts.push(attr(C.XFRMA_TMPL, Buffer.concat(p.templates.map((t) => S.encodeTemplate(t, p.selector.family, what)))));
+  const what = describePolicy(p);
+  const tmpls = p.templates ?? [];
+  const infoSize = L.USERPOLICY_INFO.size;
+  const tmplLen = tmpls.length ? NLA_HDRLEN + tmpls.length * L.USER_TMPL.size : 0;
+  // too many templates for one attribute: the part-by-part encoder reports it (after any other error)
+  if (tmplLen > 0xffff) return [encodeUserpolicyInfo(p), attr(C.XFRMA_TMPL, Buffer.concat(tmpls.map((t) => S.encodeTemplate(t, p.selector.family, what))))];
+  const b = Buffer.alloc(infoSize + tmplLen);
+  writeUserpolicyInfo(b, p, what);
+  if (tmplLen) {
+    b.writeUInt16LE(tmplLen, infoSize);
+    b.writeUInt16LE(C.XFRMA_TMPL, infoSize + 2);
+    for (let i = 0; i < tmpls.length; i++) S.writeTemplate(b, infoSize + NLA_HDRLEN + i * L.USER_TMPL.size, tmpls[i]!, p.selector.family, what);
   }
-  parts.push(...markAttrs(p), ...policyTypeAttr(p.type));
-  return parts;
+  if (p.mark === undefined && p.ifId === undefined && p.type === undefined) return [b];
+  return [b, ...markAttrs(p), ...policyTypeAttr(p.type)];
 }
 
 export function encodeUserpolicyId(id: XfrmPolicyId): Buffer {
@@ -208,23 +227,29 @@ function L_ALIGN(n: number): number {
   return (n + 3) & ~3;
 }
 
+// Offsets of xfrm_usersa_info as plain constants: the SA decoder runs once per SA of a dump.
+const SA = L.USERSA_INFO;
+const [SA_SIZE, SA_SEL, SA_ID, SA_SADDR, SA_LFT, SA_CURLFT, SA_STATS, SA_SEQ, SA_REQID, SA_FAMILY, SA_MODE, SA_RW, SA_FLAGS] = [
+  SA.size, SA.sel, SA.id, SA.saddr, SA.lft, SA.curlft, SA.stats, SA.seq, SA.reqid, SA.family, SA.mode, SA.replay_window, SA.flags,
+] as const;
+
 /** Decode xfrm_usersa_info at buf[off] (attributes are applied separately). */
 export function decodeUsersaInfo(buf: Buffer, off = 0): XfrmSa {
-  S.need(buf, off, L.USERSA_INFO.size, 'xfrm_usersa_info');
-  const family = buf.readUInt16LE(off + L.USERSA_INFO.family);
+  need(buf, off, SA_SIZE, 'xfrm_usersa_info');
+  const family = rd16(buf, off + SA_FAMILY);
   return {
-    selector: S.readSelector(buf, off + L.USERSA_INFO.sel),
-    id: S.readId(buf, off + L.USERSA_INFO.id, family),
-    saddr: readXfrmAddress(buf, off + L.USERSA_INFO.saddr, family),
-    lifetime: S.readLifetimeCfg(buf, off + L.USERSA_INFO.lft),
-    current: S.readLifetimeCur(buf, off + L.USERSA_INFO.curlft),
-    stats: S.readStats(buf, off + L.USERSA_INFO.stats),
-    seq: buf.readUInt32LE(off + L.USERSA_INFO.seq),
-    reqid: buf.readUInt32LE(off + L.USERSA_INFO.reqid),
+    selector: readSelector(buf, off + SA_SEL),
+    id: readId(buf, off + SA_ID, family),
+    saddr: readXfrmAddress(buf, off + SA_SADDR, family),
+    lifetime: readLifetimeCfg(buf, off + SA_LFT),
+    current: readLifetimeCur(buf, off + SA_CURLFT),
+    stats: readStats(buf, off + SA_STATS),
+    seq: rd32(buf, off + SA_SEQ),
+    reqid: rd32(buf, off + SA_REQID),
     family,
-    mode: buf[off + L.USERSA_INFO.mode]!,
-    replayWindow: buf[off + L.USERSA_INFO.replay_window]!,
-    flags: buf[off + L.USERSA_INFO.flags]!,
+    mode: buf[off + SA_MODE]!,
+    replayWindow: buf[off + SA_RW]!,
+    flags: buf[off + SA_FLAGS]!,
     otherAttributes: [],
   };
 }
@@ -375,38 +400,188 @@ function decodeUserpolicyId(buf: Buffer, attrs: AttributeSet, what: string): Xfr
   return id;
 }
 
-function decodeSaMessage(m: NetlinkMessage, what: string, o: DecodeOptions): XfrmSa {
-  const p = fixed(m, L.USERSA_INFO.size, what);
-  const sa = decodeUsersaInfo(p, 0);
-  // hot path (SA dumps): plain attribute list, and the SA is named only if something fails
-  let attrs: NetlinkAttribute[];
-  try {
-    attrs = parseAttributes(p, `xfrm ${what} (seq ${m.seq}) attributes`, L.USERSA_INFO.size);
-  } catch (e) {
-    if (e instanceof NetlinkParseError) throw new NetlinkParseError(`${e.message} (${describeSa(sa)})`, e.offset + 16, m);
-    throw e;
+const ALGO_SIZE = L.ALGO.size;
+const ALGO_KEYLEN = L.ALGO.alg_key_len;
+const ALGO_AUTH_KEYLEN = L.ALGO_AUTH.alg_key_len;
+const ALGO_AEAD_KEYLEN = L.ALGO_AEAD.alg_key_len;
+const ALGO_AUTH_SIZE = L.ALGO_AUTH.size;
+const ALGO_AUTH_TRUNC = L.ALGO_AUTH.alg_trunc_len;
+const ALGO_AEAD_SIZE = L.ALGO_AEAD.size;
+const ALGO_AEAD_ICV = L.ALGO_AEAD.alg_icv_len;
+const REPLAY_SIZE = L.REPLAY_STATE.size;
+const REPLAY_OSEQ = L.REPLAY_STATE.oseq;
+const REPLAY_SEQ = L.REPLAY_STATE.seq;
+const REPLAY_BITMAP = L.REPLAY_STATE.bitmap;
+const LIFETIME_CUR_SIZE = L.LIFETIME_CUR.size;
+const MARK_SIZE = L.MARK.size;
+const MARK_V = L.MARK.v;
+const MARK_M = L.MARK.m;
+const A_AUTH_TRUNC = C.XFRMA_ALG_AUTH_TRUNC;
+const A_AUTH = C.XFRMA_ALG_AUTH;
+const A_CRYPT = C.XFRMA_ALG_CRYPT;
+const A_AEAD = C.XFRMA_ALG_AEAD;
+const A_COMP = C.XFRMA_ALG_COMP;
+const A_MARK = C.XFRMA_MARK;
+const A_REPLAY = C.XFRMA_REPLAY_VAL;
+const A_LTIME = C.XFRMA_LTIME_VAL;
+const A_LASTUSED = C.XFRMA_LASTUSED;
+const A_EXTRA = C.XFRMA_SA_EXTRA_FLAGS;
+const A_PAD = C.XFRMA_PAD;
+const A_SA = C.XFRMA_SA;
+
+/**
+ * One attribute of an SA message read in place (no attribute object, no view) when it is well
+ * formed and one of the kinds SA dumps carry; false sends it through applySaAttributes, which
+ * handles every other kind and throws the precise error for a malformed one.
+ */
+function applySaAttributeFast(sa: XfrmSa, type: number, p: Buffer, start: number, end: number, keys: boolean): boolean {
+  const len = end - start;
+  switch (type) {
+    case A_AUTH_TRUNC: {
+      const a = readAlgoAt(p, start, end, ALGO_AUTH_SIZE, ALGO_AUTH_KEYLEN, keys) as XfrmAuthAlgo | null;
+      if (!a) return false;
+      a.truncBits = rd32(p, start + ALGO_AUTH_TRUNC);
+      sa.auth = a;
+      return true;
+    }
+    case A_AUTH: {
+      if (sa.auth) return true;
+      const a = readAlgoAt(p, start, end, ALGO_SIZE, ALGO_KEYLEN, keys);
+      if (!a) return false;
+      sa.auth = a;
+      return true;
+    }
+    case A_CRYPT: {
+      const a = readAlgoAt(p, start, end, ALGO_SIZE, ALGO_KEYLEN, keys);
+      if (!a) return false;
+      sa.crypt = a;
+      return true;
+    }
+    case A_COMP: {
+      const a = readAlgoAt(p, start, end, ALGO_SIZE, ALGO_KEYLEN, keys);
+      if (!a) return false;
+      sa.comp = a;
+      return true;
+    }
+    case A_AEAD: {
+      const a = readAlgoAt(p, start, end, ALGO_AEAD_SIZE, ALGO_AEAD_KEYLEN, keys) as XfrmAeadAlgo | null;
+      if (!a) return false;
+      a.icvBits = rd32(p, start + ALGO_AEAD_ICV);
+      sa.aead = a;
+      return true;
+    }
+    case A_REPLAY:
+      if (len < REPLAY_SIZE) return false;
+      sa.replay = { oseq: rd32(p, start + REPLAY_OSEQ), seq: rd32(p, start + REPLAY_SEQ), bitmap: rd32(p, start + REPLAY_BITMAP) };
+      return true;
+    case A_LTIME:
+      if (len < LIFETIME_CUR_SIZE) return false;
+      sa.currentValue = readLifetimeCur(p, start);
+      return true;
+    case A_LASTUSED:
+      if (len < 8) return false;
+      sa.lastUsed = p.readBigUInt64LE(start);
+      return true;
+    case A_EXTRA:
+      if (len < 4) return false;
+      sa.extraFlags = rd32(p, start);
+      return true;
+    case A_MARK:
+      if (len < MARK_SIZE) return false;
+      sa.mark = { value: rd32(p, start + MARK_V), mask: rd32(p, start + MARK_M) };
+      return true;
+    case A_PAD:
+    case A_SA:
+      return true;
+    default:
+      return false;
   }
-  try {
-    applySaAttributes(sa, attrs, `xfrm ${what}`, o);
-  } catch (e) {
-    if (e instanceof NetlinkParseError) e.message = `${e.message} (${describeSa(sa)})`;
-    throw e;
+}
+
+function decodeSaMessage(m: NetlinkMessage, what: string, o: DecodeOptions): XfrmSa {
+  const p = fixed(m, SA_SIZE, what);
+  const sa = decodeUsersaInfo(p, 0);
+  // hot path (SA dumps): check the attribute framing first (the generic parser reports any
+  // problem), then read each attribute in place; the SA is named only if something fails
+  const end = p.length;
+  let off = SA_SIZE;
+  while (off < end) {
+    const rest = end - off;
+    const len = rest < NLA_HDRLEN ? 0 : rd16(p, off);
+    if (len < NLA_HDRLEN || len > rest) {
+      try {
+        parseAttributes(p, `xfrm ${what} (seq ${m.seq}) attributes`, SA_SIZE);
+      } catch (e) {
+        if (e instanceof NetlinkParseError) throw new NetlinkParseError(`${e.message} (${describeSa(sa)})`, e.offset + 16, m);
+        throw e;
+      }
+      break;
+    }
+    off += Math.min((len + 3) & ~3, rest);
+  }
+  const keys = o.withKeys === true;
+  off = SA_SIZE;
+  while (off < end) {
+    const len = rd16(p, off);
+    const rawType = rd16(p, off + 2);
+    const type = rawType & NLA_TYPE_MASK;
+    if (!applySaAttributeFast(sa, type, p, off + NLA_HDRLEN, off + len, keys)) {
+      const a: NetlinkAttribute = {
+        type,
+        nested: (rawType & NLA_F_NESTED) !== 0,
+        netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
+        data: p.subarray(off + NLA_HDRLEN, off + len),
+        offset: off,
+      };
+      try {
+        applySaAttributes(sa, [a], `xfrm ${what}`, o);
+      } catch (e) {
+        if (e instanceof NetlinkParseError) e.message = `${e.message} (${describeSa(sa)})`;
+        throw e;
+      }
+    }
+    off += Math.min((len + 3) & ~3, end - off);
   }
   return sa;
 }
+
+const NO_OPTIONS: DecodeOptions = Object.freeze({});
+const MSG_NEWSA = C.XFRM_MSG_NEWSA;
+const MSG_UPDSA = C.XFRM_MSG_UPDSA;
 
 /**
  * Decode any XFRM message. Throws NetlinkParseError (never anything else for bad bytes) when the
  * message is malformed; unknown message types decode as kind 'other'.
  */
-export function decodeXfrmMessage(m: NetlinkMessage, o: DecodeOptions = {}): XfrmMessage {
+export function decodeXfrmMessage(m: NetlinkMessage, o: DecodeOptions = NO_OPTIONS): XfrmMessage {
+  const t = m.type;
+  if (t === MSG_NEWSA || t === MSG_UPDSA) {
+    const name = t === MSG_NEWSA ? 'NEWSA' : 'UPDSA';
+    try {
+      return { seq: m.seq, pid: m.pid, flags: m.flags, kind: t === MSG_NEWSA ? 'newsa' : 'updsa', sa: decodeSaMessage(m, name, o) };
+    } catch (e) {
+      throw decodeError(e, name, m);
+    }
+  }
+  return decodeOther(m, o);
+}
+
+/** Errors out of a decoder: always a NetlinkParseError naming the message. */
+function decodeError(e: unknown, name: string, m: NetlinkMessage): Error {
+  if (e instanceof NetlinkParseError) {
+    if (!e.message.startsWith('xfrm')) e.message = `xfrm ${name} (seq ${m.seq}): ${e.message}`;
+    return e;
+  }
+  // a RangeError from a Buffer read means a length we did not check: still a parse error
+  return new NetlinkParseError(`xfrm ${name} (seq ${m.seq}): ${(e as Error).message}`, 16, m);
+}
+
+/** Every message but NEWSA/UPDSA. */
+function decodeOther(m: NetlinkMessage, o: DecodeOptions): XfrmMessage {
   const h = { seq: m.seq, pid: m.pid, flags: m.flags };
   const name = C.XFRM_MSG_NAMES[m.type] ?? `type ${m.type}`;
   try {
     switch (m.type) {
-      case C.XFRM_MSG_NEWSA:
-      case C.XFRM_MSG_UPDSA:
-        return { seq: m.seq, pid: m.pid, flags: m.flags, kind: m.type === C.XFRM_MSG_NEWSA ? 'newsa' : 'updsa', sa: decodeSaMessage(m, name, o) };
       case C.XFRM_MSG_DELSA:
       case C.XFRM_MSG_GETSA: {
         const p = fixed(m, L.USERSA_ID.size, name);
@@ -491,12 +666,7 @@ export function decodeXfrmMessage(m: NetlinkMessage, o: DecodeOptions = {}): Xfr
         return { ...h, kind: 'other', type: m.type, length: m.payload.length + 16 };
     }
   } catch (e) {
-    if (e instanceof NetlinkParseError) {
-      if (!e.message.startsWith('xfrm')) e.message = `xfrm ${name} (seq ${m.seq}): ${e.message}`;
-      throw e;
-    }
-    // a RangeError from a Buffer read means a length we did not check: still a parse error
-    throw new NetlinkParseError(`xfrm ${name} (seq ${m.seq}): ${(e as Error).message}`, 16, m);
+    throw decodeError(e, name, m);
   }
 }
 

@@ -23,6 +23,52 @@ import type {
   XfrmTemplateInput,
 } from './model.ts';
 
+// Unchecked little-/big-endian reads for the decoders' hot paths: Buffer's readUInt* validate
+// their argument and bounds on every call. Callers check the structure's length first (need).
+export function rd16(b: Buffer, o: number): number {
+  return b[o]! | (b[o + 1]! << 8);
+}
+export function rd16be(b: Buffer, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+export function rd32(b: Buffer, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
+}
+export function rd32be(b: Buffer, o: number): number {
+  return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+}
+function rds32(b: Buffer, o: number): number {
+  return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+}
+
+// Layout offsets as plain constants (each `L.X.y` is two property loads per read).
+const SEL_DADDR = L.SELECTOR.daddr;
+const SEL_SADDR = L.SELECTOR.saddr;
+const SEL_DPORT = L.SELECTOR.dport;
+const SEL_DPORT_MASK = L.SELECTOR.dport_mask;
+const SEL_SPORT = L.SELECTOR.sport;
+const SEL_SPORT_MASK = L.SELECTOR.sport_mask;
+const SEL_FAMILY = L.SELECTOR.family;
+const SEL_PLEN_D = L.SELECTOR.prefixlen_d;
+const SEL_PLEN_S = L.SELECTOR.prefixlen_s;
+const SEL_PROTO = L.SELECTOR.proto;
+const SEL_IFINDEX = L.SELECTOR.ifindex;
+const SEL_USER = L.SELECTOR.user;
+const SEL_SIZE = L.SELECTOR.size;
+const ID_SPI = L.ID.spi;
+const ID_PROTO = L.ID.proto;
+const ID_SIZE = L.ID.size;
+const LC = L.LIFETIME_CFG;
+const [LC_SB, LC_HB, LC_SP, LC_HP, LC_SA, LC_HA, LC_SU, LC_HU] = [
+  LC.soft_byte_limit, LC.hard_byte_limit, LC.soft_packet_limit, LC.hard_packet_limit,
+  LC.soft_add_expires_seconds, LC.hard_add_expires_seconds, LC.soft_use_expires_seconds, LC.hard_use_expires_seconds,
+] as const;
+const LU = L.LIFETIME_CUR;
+const [LU_BYTES, LU_PACKETS, LU_ADD, LU_USE] = [LU.bytes, LU.packets, LU.add_time, LU.use_time] as const;
+const ST = L.STATS;
+const [ST_RW, ST_REPLAY, ST_IF] = [ST.replay_window, ST.replay, ST.integrity_failed] as const;
+const INF = XFRM_INF;
+
 export function need(buf: Buffer, off: number, size: number, what: string): void {
   if (buf.length - off < size) {
     throw new NetlinkParseError(`${what}: ${Math.max(0, buf.length - off)} bytes, expected ${size}`, off);
@@ -47,21 +93,21 @@ export function writeSelector(buf: Buffer, off: number, s: Partial<XfrmSelector>
 }
 
 export function readSelector(buf: Buffer, off: number): XfrmSelector {
-  need(buf, off, L.SELECTOR.size, 'xfrm_selector');
-  const family = buf.readUInt16LE(off + L.SELECTOR.family);
+  need(buf, off, SEL_SIZE, 'xfrm_selector');
+  const family = rd16(buf, off + SEL_FAMILY);
   return {
     family,
-    daddr: readXfrmAddress(buf, off + L.SELECTOR.daddr, family),
-    saddr: readXfrmAddress(buf, off + L.SELECTOR.saddr, family),
-    prefixlenD: buf[off + L.SELECTOR.prefixlen_d]!,
-    prefixlenS: buf[off + L.SELECTOR.prefixlen_s]!,
-    proto: buf[off + L.SELECTOR.proto]!,
-    dport: buf.readUInt16BE(off + L.SELECTOR.dport),
-    dportMask: buf.readUInt16BE(off + L.SELECTOR.dport_mask),
-    sport: buf.readUInt16BE(off + L.SELECTOR.sport),
-    sportMask: buf.readUInt16BE(off + L.SELECTOR.sport_mask),
-    ifindex: buf.readInt32LE(off + L.SELECTOR.ifindex),
-    user: buf.readUInt32LE(off + L.SELECTOR.user),
+    daddr: readXfrmAddress(buf, off + SEL_DADDR, family),
+    saddr: readXfrmAddress(buf, off + SEL_SADDR, family),
+    prefixlenD: buf[off + SEL_PLEN_D]!,
+    prefixlenS: buf[off + SEL_PLEN_S]!,
+    proto: buf[off + SEL_PROTO]!,
+    dport: rd16be(buf, off + SEL_DPORT),
+    dportMask: rd16be(buf, off + SEL_DPORT_MASK),
+    sport: rd16be(buf, off + SEL_SPORT),
+    sportMask: rd16be(buf, off + SEL_SPORT_MASK),
+    ifindex: rds32(buf, off + SEL_IFINDEX),
+    user: rd32(buf, off + SEL_USER),
   };
 }
 
@@ -73,24 +119,15 @@ export function writeId(buf: Buffer, off: number, id: Partial<XfrmId>, family: n
 }
 
 export function readId(buf: Buffer, off: number, family: number): XfrmId {
+  need(buf, off, ID_SIZE, 'xfrm_id');
   return {
-    daddr: readXfrmAddress(buf, off + L.ID.daddr, family),
-    spi: buf.readUInt32BE(off + L.ID.spi),
-    proto: buf[off + L.ID.proto]!,
+    daddr: readXfrmAddress(buf, off, family),
+    spi: rd32be(buf, off + ID_SPI),
+    proto: buf[off + ID_PROTO]!,
   };
 }
 
 // ---- lifetimes ----
-const CFG_FIELDS: [keyof XfrmLifetimeCfg, number][] = [
-  ['softByteLimit', L.LIFETIME_CFG.soft_byte_limit],
-  ['hardByteLimit', L.LIFETIME_CFG.hard_byte_limit],
-  ['softPacketLimit', L.LIFETIME_CFG.soft_packet_limit],
-  ['hardPacketLimit', L.LIFETIME_CFG.hard_packet_limit],
-  ['softAddExpiresSeconds', L.LIFETIME_CFG.soft_add_expires_seconds],
-  ['hardAddExpiresSeconds', L.LIFETIME_CFG.hard_add_expires_seconds],
-  ['softUseExpiresSeconds', L.LIFETIME_CFG.soft_use_expires_seconds],
-  ['hardUseExpiresSeconds', L.LIFETIME_CFG.hard_use_expires_seconds],
-];
 
 /** iproute2's defaults: byte and packet limits infinite, no time limits. */
 export function lifetimeDefaults(l: Partial<XfrmLifetimeCfg> = {}): XfrmLifetimeCfg {
@@ -106,40 +143,57 @@ export function lifetimeDefaults(l: Partial<XfrmLifetimeCfg> = {}): XfrmLifetime
   };
 }
 
+/** A u64; the common values (0, XFRM_INF) as two u32 writes instead of a BigInt conversion. */
+function writeU64(buf: Buffer, off: number, v: bigint): void {
+  if (v === 0n || v === INF) {
+    const w = v === 0n ? 0 : 0xffffffff;
+    buf.writeUInt32LE(w, off);
+    buf.writeUInt32LE(w, off + 4);
+  } else buf.writeBigUInt64LE(v, off);
+}
+
 export function writeLifetimeCfg(buf: Buffer, off: number, l: Partial<XfrmLifetimeCfg> | undefined): void {
-  const full = lifetimeDefaults(l);
-  for (const [k, o] of CFG_FIELDS) buf.writeBigUInt64LE(full[k], off + o);
+  // iproute2's defaults: byte and packet limits infinite, no time limits
+  writeU64(buf, off + LC_SB, l?.softByteLimit ?? INF);
+  writeU64(buf, off + LC_HB, l?.hardByteLimit ?? INF);
+  writeU64(buf, off + LC_SP, l?.softPacketLimit ?? INF);
+  writeU64(buf, off + LC_HP, l?.hardPacketLimit ?? INF);
+  writeU64(buf, off + LC_SA, l?.softAddExpiresSeconds ?? 0n);
+  writeU64(buf, off + LC_HA, l?.hardAddExpiresSeconds ?? 0n);
+  writeU64(buf, off + LC_SU, l?.softUseExpiresSeconds ?? 0n);
+  writeU64(buf, off + LC_HU, l?.hardUseExpiresSeconds ?? 0n);
 }
 
 /** u64 without BigInt arithmetic for the common values (0, small, XFRM_INF). */
 export function readU64(buf: Buffer, off: number): bigint {
-  const lo = buf.readUInt32LE(off);
-  const hi = buf.readUInt32LE(off + 4);
+  const lo = rd32(buf, off);
+  const hi = rd32(buf, off + 4);
   if (hi === 0) return lo === 0 ? 0n : BigInt(lo);
-  if (hi === 0xffffffff && lo === 0xffffffff) return XFRM_INF;
+  if (hi === 0xffffffff && lo === 0xffffffff) return INF;
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 export function readLifetimeCfg(buf: Buffer, off: number): XfrmLifetimeCfg {
+  need(buf, off, LC.size, 'xfrm_lifetime_cfg');
   return {
-    softByteLimit: readU64(buf, off + L.LIFETIME_CFG.soft_byte_limit),
-    hardByteLimit: readU64(buf, off + L.LIFETIME_CFG.hard_byte_limit),
-    softPacketLimit: readU64(buf, off + L.LIFETIME_CFG.soft_packet_limit),
-    hardPacketLimit: readU64(buf, off + L.LIFETIME_CFG.hard_packet_limit),
-    softAddExpiresSeconds: readU64(buf, off + L.LIFETIME_CFG.soft_add_expires_seconds),
-    hardAddExpiresSeconds: readU64(buf, off + L.LIFETIME_CFG.hard_add_expires_seconds),
-    softUseExpiresSeconds: readU64(buf, off + L.LIFETIME_CFG.soft_use_expires_seconds),
-    hardUseExpiresSeconds: readU64(buf, off + L.LIFETIME_CFG.hard_use_expires_seconds),
+    softByteLimit: readU64(buf, off + LC_SB),
+    hardByteLimit: readU64(buf, off + LC_HB),
+    softPacketLimit: readU64(buf, off + LC_SP),
+    hardPacketLimit: readU64(buf, off + LC_HP),
+    softAddExpiresSeconds: readU64(buf, off + LC_SA),
+    hardAddExpiresSeconds: readU64(buf, off + LC_HA),
+    softUseExpiresSeconds: readU64(buf, off + LC_SU),
+    hardUseExpiresSeconds: readU64(buf, off + LC_HU),
   };
 }
 
 export function readLifetimeCur(buf: Buffer, off: number): XfrmLifetimeCur {
-  need(buf, off, L.LIFETIME_CUR.size, 'xfrm_lifetime_cur');
+  need(buf, off, LU.size, 'xfrm_lifetime_cur');
   return {
-    bytes: readU64(buf, off + L.LIFETIME_CUR.bytes),
-    packets: readU64(buf, off + L.LIFETIME_CUR.packets),
-    addTime: readU64(buf, off + L.LIFETIME_CUR.add_time),
-    useTime: readU64(buf, off + L.LIFETIME_CUR.use_time),
+    bytes: readU64(buf, off + LU_BYTES),
+    packets: readU64(buf, off + LU_PACKETS),
+    addTime: readU64(buf, off + LU_ADD),
+    useTime: readU64(buf, off + LU_USE),
   };
 }
 
@@ -151,28 +205,30 @@ export function writeLifetimeCur(buf: Buffer, off: number, c: Partial<XfrmLifeti
 }
 
 export function readStats(buf: Buffer, off: number): XfrmStats {
-  return {
-    replayWindow: buf.readUInt32LE(off + L.STATS.replay_window),
-    replay: buf.readUInt32LE(off + L.STATS.replay),
-    integrityFailed: buf.readUInt32LE(off + L.STATS.integrity_failed),
-  };
+  need(buf, off, ST.size, 'xfrm_stats');
+  return { replayWindow: rd32(buf, off + ST_RW), replay: rd32(buf, off + ST_REPLAY), integrityFailed: rd32(buf, off + ST_IF) };
 }
 
 // ---- template ----
 export function encodeTemplate(t: XfrmTemplateInput, defaultFamily: number, what: string): Buffer {
   const b = Buffer.alloc(L.USER_TMPL.size);
-  const family = t.family ?? defaultFamily;
-  writeId(b, L.USER_TMPL.id, t.id, family, `${what} template`);
-  b.writeUInt16LE(family, L.USER_TMPL.family);
-  writeXfrmAddress(b, L.USER_TMPL.saddr, t.saddr, family, `${what} template saddr`);
-  b.writeUInt32LE((t.reqid ?? 0) >>> 0, L.USER_TMPL.reqid);
-  b.writeUInt8(t.mode ?? 0, L.USER_TMPL.mode);
-  b.writeUInt8(t.share ?? 0, L.USER_TMPL.share);
-  b.writeUInt8(t.optional ? 1 : 0, L.USER_TMPL.optional);
-  b.writeUInt32LE((t.aalgos ?? 0xffffffff) >>> 0, L.USER_TMPL.aalgos);
-  b.writeUInt32LE((t.ealgos ?? 0xffffffff) >>> 0, L.USER_TMPL.ealgos);
-  b.writeUInt32LE((t.calgos ?? 0xffffffff) >>> 0, L.USER_TMPL.calgos);
+  writeTemplate(b, 0, t, defaultFamily, what);
   return b;
+}
+
+/** xfrm_user_tmpl at b[off] (64 zero bytes). */
+export function writeTemplate(b: Buffer, off: number, t: XfrmTemplateInput, defaultFamily: number, what: string): void {
+  const family = t.family ?? defaultFamily;
+  writeId(b, off + L.USER_TMPL.id, t.id, family, `${what} template`);
+  b.writeUInt16LE(family, off + L.USER_TMPL.family);
+  writeXfrmAddress(b, off + L.USER_TMPL.saddr, t.saddr, family, `${what} template saddr`);
+  b.writeUInt32LE((t.reqid ?? 0) >>> 0, off + L.USER_TMPL.reqid);
+  b.writeUInt8(t.mode ?? 0, off + L.USER_TMPL.mode);
+  b.writeUInt8(t.share ?? 0, off + L.USER_TMPL.share);
+  b.writeUInt8(t.optional ? 1 : 0, off + L.USER_TMPL.optional);
+  b.writeUInt32LE((t.aalgos ?? 0xffffffff) >>> 0, off + L.USER_TMPL.aalgos);
+  b.writeUInt32LE((t.ealgos ?? 0xffffffff) >>> 0, off + L.USER_TMPL.ealgos);
+  b.writeUInt32LE((t.calgos ?? 0xffffffff) >>> 0, off + L.USER_TMPL.calgos);
 }
 
 export function readTemplates(data: Buffer, what: string): XfrmTemplate[] {
@@ -332,6 +388,39 @@ export function encodeAlgoAead(a: XfrmAeadAlgo, what: string): Buffer {
   b.writeUInt32LE(a.icvBits, L.ALGO_AEAD.alg_icv_len);
   key.copy(b, L.ALGO_AEAD.alg_key);
   return b;
+}
+
+// Algorithm names repeat in every SA of a dump: keep the text of the first few seen and
+// compare bytes instead of decoding them again.
+const nameCache: { bytes: Uint8Array; text: string }[] = [];
+const NAME_CACHE_MAX = 32;
+
+function readAlgNameAt(buf: Buffer, start: number): string {
+  let n = 0;
+  while (n < 64 && buf[start + n] !== 0) n++;
+  next: for (let c = 0; c < nameCache.length; c++) {
+    const e = nameCache[c]!;
+    if (e.bytes.length !== n) continue;
+    for (let i = 0; i < n; i++) if (e.bytes[i] !== buf[start + i]) continue next;
+    return e.text;
+  }
+  const text = buf.toString('utf8', start, start + n);
+  if (nameCache.length < NAME_CACHE_MAX) nameCache.push({ bytes: Uint8Array.from(buf.subarray(start, start + n)), text });
+  return text;
+}
+
+/**
+ * An algorithm attribute read in place (buf[start, end)); null when it is too short or its key
+ * length does not fit (readAlgo* then report the error). Keys are copied only when withKeys.
+ */
+export function readAlgoAt(buf: Buffer, start: number, end: number, headerSize: number, keyLenOff: number, withKeys: boolean): XfrmAlgo | null {
+  if (end - start < headerSize) return null;
+  const keyBits = rd32(buf, start + keyLenOff);
+  const keyBytes = Math.ceil(keyBits / 8);
+  if (end - start < headerSize + keyBytes) return null;
+  const a: XfrmAlgo = { name: readAlgNameAt(buf, start), keyBits, keyPresent: keyBytes > 0 };
+  if (withKeys && keyBytes > 0) a.key = SecretKey.from(buf.subarray(start + headerSize, start + headerSize + keyBytes));
+  return a;
 }
 
 function readAlgName(data: Buffer): string {
