@@ -80,6 +80,7 @@ enum iro_stat {
 	IRO_STAT_FIB_FAIL,
 	IRO_STAT_L3_NO_OIF,        /* rewrite on an L3 device without a redirect target */
 	IRO_STAT_EVENT_LOST,       /* ring buffer full */
+	IRO_STAT_HOA_GUARD_DROP,   /* a packet from a HoA about to leave a foreign link unremapped */
 	IRO_STAT__MAX,
 };
 
@@ -91,6 +92,8 @@ enum iro_miss_policy {
 enum iro_cfg_flag {
 	IRO_CFG_EVENT_MISMATCH = 1 << 0, /* also emit ring buffer events on expectation mismatches */
 	IRO_CFG_ANC_IN_MARK = 1 << 1,    /* tag incoming MH-SA packets with an ancillary slot mark */
+	IRO_CFG_HOA_GUARD = 1 << 2,      /* MN away from home: drop anything leaving an Ethernet device
+	                                  * with a HoA as source (App. J: never on a foreign link) */
 };
 
 /* Single-entry array. */

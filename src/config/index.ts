@@ -3,9 +3,9 @@
 export { loadConfig, loadConfigText, type LoadOptions, type LoadResult, type LoadTextOptions } from './load.ts';
 export { ConfigError, formatIssue, type ConfigIssue } from './issues.ts';
 export { describeConfig, redactedConfig } from './describe.ts';
-export { toDesiredIpsec } from './to-desired.ts';
+export { mergeDesired, toDesiredIpsec, tunnelProtection } from './to-desired.ts';
 export { assignReqids, ownershipOf } from './reqids.ts';
 export { authorisedSas, isIkeAuthorised, toEngineAddresses, toMhCodecInput, toPeers, toStaticClasses, tunnelFallbackOf } from './to-engine.ts';
 export { localAddresses } from './local-addresses.ts';
 export { nodeConfigSchema, DEFAULTS, type NodeConfigInput, type ParsedConfig } from './schema.ts';
-export type { AeadMaterial, AuthMaterial, CnConfig, HaConfig, HaIpsecProfileSummary, IpsecConfig, KeyMaterial, MnConfig, MobileNodeConfig, NodeConfig, PeerEntry, PolicyConfig, SaConfig } from './types.ts';
+export type { AeadMaterial, AuthMaterial, CnConfig, HaConfig, HaIpsecProfileSummary, TunnelSaConfig, IpsecConfig, KeyMaterial, MnConfig, MobileNodeConfig, NodeConfig, PeerEntry, PolicyConfig, SaConfig } from './types.ts';

@@ -5,9 +5,9 @@ import { expandHaIpsecProfile, type ParsedProfile } from './ha-ipsec-profile.ts'
 import type { DocPath, Problems } from './issues.ts';
 import { loadAead, loadAuth, loadKey, type KeyContext } from './keys.ts';
 import { buildNameTable, resolveAddress, resolvePrefix, type NameTable } from './names.ts';
-import { classOfProto, type SaDraft } from './sa-draft.ts';
+import { classOfProto, type AeadBlock, type AuthBlock, type EncBlock, type SaDraft } from './sa-draft.ts';
 import type { ParsedConfig } from './schema.ts';
-import type { CnConfig, HaConfig, HaIpsecProfileSummary, MnConfig, MobileNodeConfig, NodeConfig, PeerEntry, PolicyConfig, SaConfig } from './types.ts';
+import type { CnConfig, HaConfig, HaIpsecProfileSummary, MnConfig, MobileNodeConfig, NodeConfig, PeerEntry, PolicyConfig, SaConfig, TunnelSaConfig } from './types.ts';
 
 /** Where each home address of the MN is written (for messages). */
 export function hoaPath(parsed: ParsedConfig, i: number): DocPath {
@@ -82,10 +82,36 @@ interface Profiles {
   drafts: SaDraft[];
   policies: PolicyConfig[];
   summaries: HaIpsecProfileSummary[];
+  tunnelDrafts: Array<{ summary: HaIpsecProfileSummary; toHa: TunnelDraft; toMn: TunnelDraft }>;
+}
+
+type TunnelDraft = { name: string; at: DocPath; spi: number; auth?: AuthBlock | undefined; enc?: EncBlock | undefined; aead?: AeadBlock | undefined; lifetime?: { soft?: number | undefined; hard?: number | undefined } | undefined; reqid?: number | undefined };
+
+function tunnelWithKeys(d: TunnelDraft, keys: KeyContext): TunnelSaConfig {
+  const sa: TunnelSaConfig = { name: d.name, spi: d.spi };
+  if (d.reqid !== undefined) sa.reqid = d.reqid;
+  if (d.lifetime && (d.lifetime.soft !== undefined || d.lifetime.hard !== undefined)) {
+    sa.lifetime = {};
+    if (d.lifetime.soft !== undefined) sa.lifetime.soft = d.lifetime.soft;
+    if (d.lifetime.hard !== undefined) sa.lifetime.hard = d.lifetime.hard;
+  }
+  if (d.auth) {
+    const m = loadAuth(d.auth, [...d.at, 'auth'], keys);
+    if (m) sa.auth = m;
+  }
+  if (d.enc) {
+    const m = loadKey('enc', d.enc, [...d.at, 'enc'], keys);
+    if (m) sa.enc = m;
+  }
+  if (d.aead) {
+    const m = loadAead(d.aead, [...d.at, 'aead'], keys);
+    if (m) sa.aead = m;
+  }
+  return sa;
 }
 
 function expandProfiles(parsed: ParsedConfig, raw: unknown, names: NameTable, mn: MnConfig | undefined, ha: HaConfig | undefined, p: Problems): Profiles {
-  const out: Profiles = { drafts: [], policies: [], summaries: [] };
+  const out: Profiles = { drafts: [], policies: [], summaries: [], tunnelDrafts: [] };
   const list: ParsedProfile[] = parsed.haIpsecProfile ?? [];
   const rawIsList = Array.isArray((raw as { haIpsecProfile?: unknown } | null)?.haIpsecProfile);
   list.forEach((prof, j) => {
@@ -130,7 +156,9 @@ function expandProfiles(parsed: ParsedConfig, raw: unknown, names: NameTable, mn
     const x = expandHaIpsecProfile(prof, { role: parsed.role, homeAddress: hoa, homeAgent: agent }, at);
     out.drafts.push(...x.sas);
     out.policies.push(...x.policies);
-    out.summaries.push({ name: prof.name, homeAddress: hoa, homeAgent: agent, pairs: x.pairs, saNames: x.saNames, origin: at });
+    const summary: HaIpsecProfileSummary = { name: prof.name, homeAddress: hoa, homeAgent: agent, pairs: x.pairs, saNames: x.saNames, origin: at };
+    if (prof.tunnel) out.tunnelDrafts.push({ summary, toHa: { ...prof.tunnel.toHa, name: `${prof.name}.T1`, at: [...at, 'tunnel', 'toHa'] }, toMn: { ...prof.tunnel.toMn, name: `${prof.name}.T2`, at: [...at, 'tunnel', 'toMn'] } });
+    out.summaries.push(summary);
   });
   return out;
 }
@@ -219,6 +247,7 @@ export function resolveConfig(parsed: ParsedConfig, raw: unknown, file: string, 
   const prof = expandProfiles(parsed, raw, names, mn, ha, p);
   const drafts = [...own, ...prof.drafts];
   const sas = drafts.map((d) => withKeys(d, keys));
+  for (const t of prof.tunnelDrafts) t.summary.tunnel = { toHa: tunnelWithKeys(t.toHa, keys), toMn: tunnelWithKeys(t.toMn, keys) };
   if (ha) ha.mobileNodes = mobileNodes(parsed, prof.summaries, p);
   const peers: PeerEntry[] = parsed.peers.filter((x): x is PeerEntry => x.mode !== 'classic-ro');
   const { mn: _m, cn: _c, ha: _h, peers: _p, ipsec: _i, haIpsecProfile: _hp, ...common } = parsed;

@@ -112,6 +112,12 @@ export const haIpsecProfileSchema = z.strictObject({
   mpd: profilePairSchema.optional(),
   /** SA7 / SA8: tunnelled payload, ESP tunnel, any protocol (§4.2.4; MAY) */
   payload: profilePairSchema.optional(),
+  /**
+   * Design A (DESIGN decision 7, OP-27): ESP transport protecting the MN-HA ip6tnl (IPv6-in-IPv6,
+   * proto 41) between the MN's care-of address and the HA. The MN end follows the CoA at run
+   * time, so these SAs are pushed by the daemon, not listed with the static ones.
+   */
+  tunnel: profilePairSchema.optional(),
   /** XFRM priorities: §4.2.1/§4.2.3 entries precede §4.2.2, which precede §4.2.4 */
   priorities: z
     .strictObject({ signalling: uint32.default(100), rr: uint32.default(2000), payload: uint32.default(3000) })

@@ -26,9 +26,22 @@ function template(sa: SaConfig, reqid: number): PolicyTemplate {
   return sa.mode === 'tunnel' ? { proto: sa.proto, reqid, mode: 'tunnel', saddr: sa.src, daddr: sa.dst } : { proto: sa.proto, reqid, mode: 'transport' };
 }
 
+/** Static SAs plus the tunnel protection identities, so both draw reqids from one assignment. */
+function withTunnelIds(c: NodeConfig): Array<Pick<SaConfig, 'name' | 'proto' | 'spi' | 'dst' | 'reqid'>> {
+  return [
+    ...c.ipsec.sas,
+    ...c.haIpsecProfile
+      .filter((s) => s.tunnel)
+      .flatMap((s) => [
+        { name: s.tunnel!.toHa.name, proto: 'esp' as const, spi: s.tunnel!.toHa.spi, dst: s.homeAgent, reqid: s.tunnel!.toHa.reqid },
+        { name: s.tunnel!.toMn.name, proto: 'esp' as const, spi: s.tunnel!.toMn.spi, dst: `coa-of-${s.homeAddress}`, reqid: s.tunnel!.toMn.reqid },
+      ]),
+  ];
+}
+
 /** Throws if an SA has a reqid outside `ownership` or a policy names an unknown SA (loadConfig refuses both). */
 export function toDesiredIpsec(c: NodeConfig, ownership: Ownership = ownershipOf(c)): DesiredIpsec {
-  const reqids = assignReqids(c.ipsec.sas, ownership);
+  const reqids = assignReqids(withTunnelIds(c), ownership);
   const byName = new Map(c.ipsec.sas.map((s) => [s.name, s]));
   const sas = c.ipsec.sas.map((sa) => pushSa(sa, reqids.get(sa.name)!));
   const policies: PushPolicy[] = c.ipsec.policies.map((p) => {
@@ -37,4 +50,40 @@ export function toDesiredIpsec(c: NodeConfig, ownership: Ownership = ownershipOf
     return { dir: p.dir, selector: { ...p.selector }, priority: p.priority, templates: [template(sa, reqids.get(sa.name)!)] };
   });
   return { sas, policies };
+}
+
+/**
+ * The design-A tunnel protection (DESIGN decision 7) for the given care-of addresses: ESP
+ * transport on proto 41 between each CoA and the HA. `coaOf(hoa)` is the MN's own CoA on an MN,
+ * the binding's CoA on an HA; null (at home, not registered) leaves that pair out. Reqids are
+ * assigned together with the static SAs' (same range, no clash), from a stable identity.
+ */
+export function tunnelProtection(c: NodeConfig, coaOf: (hoa: string) => string | null, ownership: Ownership = ownershipOf(c)): DesiredIpsec {
+  const sas: PushSa[] = [];
+  const policies: PushPolicy[] = [];
+  const pairs = c.haIpsecProfile.filter((s) => s.tunnel);
+  if (!pairs.length) return { sas, policies };
+  const reqids = assignReqids(withTunnelIds(c), ownership);
+  for (const s of pairs) {
+    const coa = coaOf(s.homeAddress);
+    if (!coa) continue;
+    const ha = s.homeAgent;
+    const sel = (src: string, dst: string) => ({ src, dst, srcLen: 128, dstLen: 128, proto: 41 });
+    for (const [t, saddr, daddr] of [[s.tunnel!.toHa, coa, ha], [s.tunnel!.toMn, ha, coa]] as const) {
+      const reqid = reqids.get(t.name)!;
+      const push: PushSa = { proto: 'esp', spi: t.spi, saddr, daddr, mode: 'transport', reqid, selector: sel(saddr, daddr) };
+      if (t.auth?.key) push.auth = { name: t.auth.alg, key: t.auth.key, truncBits: t.auth.truncBits };
+      if (t.enc) push.crypt = { name: t.enc.alg, key: t.enc.key ?? SecretKey.from(Buffer.alloc(0)) };
+      if (t.aead?.key) push.aead = { name: t.aead.alg, key: t.aead.key, icvBits: t.aead.icvBits };
+      if (t.lifetime) push.lifetime = { ...(t.lifetime.soft !== undefined ? { softSeconds: t.lifetime.soft } : {}), ...(t.lifetime.hard !== undefined ? { hardSeconds: t.lifetime.hard } : {}) };
+      sas.push(push);
+      const outbound = (saddr === coa) === (c.role === 'mn');
+      policies.push({ dir: outbound ? 'out' : 'in', selector: sel(saddr, daddr), priority: 50, templates: [{ proto: 'esp', reqid, mode: 'transport' }] });
+    }
+  }
+  return { sas, policies };
+}
+
+export function mergeDesired(...parts: DesiredIpsec[]): DesiredIpsec {
+  return { sas: parts.flatMap((p) => p.sas), policies: parts.flatMap((p) => p.policies) };
 }

@@ -59,6 +59,17 @@ export interface IpsecConfig {
   policies: PolicyConfig[];
 }
 
+/** One direction of the design-A tunnel protection (its MN end is the CoA, known at run time). */
+export interface TunnelSaConfig {
+  name: string;
+  spi: number;
+  auth?: AuthMaterial;
+  enc?: KeyMaterial;
+  aead?: AeadMaterial;
+  lifetime?: { soft?: number; hard?: number };
+  reqid?: number;
+}
+
 /** What a [HAIPSEC] profile entry expanded to (its SAs and policies are in `ipsec`). */
 export interface HaIpsecProfileSummary {
   name: string;
@@ -67,6 +78,8 @@ export interface HaIpsecProfileSummary {
   pairs: ProfilePairName[];
   /** generated SA names by draft name: SA1..SA8 */
   saNames: Record<string, string>;
+  /** design-A tunnel protection: toHa (CoA -> HA) and toMn (HA -> CoA), ESP transport, proto 41 */
+  tunnel?: { toHa: TunnelSaConfig; toMn: TunnelSaConfig };
   origin: DocPath;
 }
 

@@ -4,7 +4,7 @@
 // Events go in at the edges; every kernel change they cause runs through one serial queue.
 import { performance } from 'node:perf_hooks';
 import type { NodeConfig } from '../config/index.ts';
-import { ownershipOf, toDesiredIpsec, toEngineAddresses, toMhCodecInput, toPeers, toStaticClasses } from '../config/index.ts';
+import { mergeDesired, ownershipOf, toDesiredIpsec, toEngineAddresses, toMhCodecInput, toPeers, toStaticClasses, tunnelProtection } from '../config/index.ts';
 import { Datapath } from '../datapath/datapath.ts';
 import type { Direction } from '../datapath/attach.ts';
 import { IpsecWatcher } from '../ipsec/watcher.ts';
@@ -62,6 +62,7 @@ export class NodeRuntime {
   private timer: NodeJS.Timeout | null = null;
   private mhPeers = new Set<string>();
   private coa: CoaChoice | null = null;
+  private readonly haCoas = new Map<string, string>();
   private stopping = false;
 
   private constructor(o: RuntimeOptions) {
@@ -119,9 +120,7 @@ export class NodeRuntime {
 
     // static keying: rules first, then the SAs (IRO App. G, OP-18 a)
     this.pusher = new XfrmPusher(this.watcher.xfrm, ownershipOf(c), this.log);
-    const desired = toDesiredIpsec(c);
-    this.engine.expectSas(desired.sas.map(saInfoFromPush));
-    await this.pusher.apply(desired);
+    await this.pushIpsec();
 
     const codec = makeMhCodecConfig(toMhCodecInput(c));
     this.mh = MhSocket.open({
@@ -141,6 +140,22 @@ export class NodeRuntime {
     }
     this.updateMhPeers();
     this.log.info({ role: c.role, pfkey: this.watcher.pfkey ? 'on' : 'off', coa: this.coa?.coa ?? null }, 'iro-ctl node up');
+  }
+
+  /**
+   * The IPsec state iro-ctl owns: the static SAs and policies, plus the MN-HA tunnel protection
+   * for the current CoA (MN) or each binding's CoA (HA), which moves with them (HAIPSEC I6/I7).
+   */
+  private async pushIpsec(): Promise<void> {
+    const c = this.config;
+    const coaOf = (hoa: string): string | null => {
+      if (c.role === 'mn') return this.coa?.coa ?? null;
+      if (c.role === 'ha') return this.haCoas.get(hoa) ?? null;
+      return null;
+    };
+    const desired = mergeDesired(toDesiredIpsec(c), tunnelProtection(c, coaOf));
+    this.engine.expectSas(desired.sas.map(saInfoFromPush));
+    await this.pusher.apply(desired);
   }
 
   // ---- data path attachment ------------------------------------------------------------
@@ -208,6 +223,7 @@ export class NodeRuntime {
     await this.tunnel!.follow(choice.coa);
     if (await this.tunnel!.ifindex()) this.datapath.attach(this.tunnel!.name, 'egress', { mode: this.config.datapath.attachMode });
     this.engine.setCoa(choice.coa, choice.ifindex);
+    await this.pushIpsec(); // the tunnel's protection follows the CoA at once (HAIPSEC I6, E07)
     this.dispatch({ type: 'movement', coa: choice.coa, atHome: choice.atHome });
   }
 
@@ -269,7 +285,12 @@ export class NodeRuntime {
     } else {
       for (const b of a.bindings) {
         this.engine.setHaBinding(b.hoa, b.removed ? null : { coa: b.coa });
-        void this.queue.run(`home binding ${b.hoa}`, () => this.home!.setBinding(b.hoa, b.removed ? null : b.coa));
+        if (b.removed) this.haCoas.delete(b.hoa);
+        else this.haCoas.set(b.hoa, b.coa);
+        void this.queue.run(`home binding ${b.hoa}`, async () => {
+          await this.home!.setBinding(b.hoa, b.removed ? null : b.coa);
+          await this.pushIpsec(); // the tunnel to the MN goes to its new CoA (HAIPSEC I7, E06)
+        });
       }
     }
   }

@@ -48,6 +48,7 @@ export const STAT_NAMES = [
   'fib_fail',
   'l3_no_oif',
   'event_lost',
+  'hoa_guard_drop',
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 
@@ -59,6 +60,7 @@ export enum MissPolicy {
 export const CfgFlag = {
   EventMismatch: 1 << 0,
   AncInMark: 1 << 1,
+  HoaGuard: 1 << 2,
 } as const;
 
 export enum EventKind {
@@ -301,7 +303,7 @@ export const EXPECTED_ENUMS: Record<string, Record<string, number>> = {
     ['IRO_STAT__MAX', STAT_NAMES.length] as const,
   ]),
   iro_miss_policy: { IRO_MISS_DROP: MissPolicy.Drop, IRO_MISS_PASS: MissPolicy.Pass },
-  iro_cfg_flag: { IRO_CFG_EVENT_MISMATCH: CfgFlag.EventMismatch, IRO_CFG_ANC_IN_MARK: CfgFlag.AncInMark },
+  iro_cfg_flag: { IRO_CFG_EVENT_MISMATCH: CfgFlag.EventMismatch, IRO_CFG_ANC_IN_MARK: CfgFlag.AncInMark, IRO_CFG_HOA_GUARD: CfgFlag.HoaGuard },
   iro_event_kind: { IRO_EVENT_MISS: EventKind.Miss, IRO_EVENT_MISMATCH: EventKind.Mismatch },
 };
 

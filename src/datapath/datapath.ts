@@ -73,6 +73,8 @@ export interface ConfigUpdate {
   markMask?: number;
   eventOnMismatch?: boolean;
   ancillaryInMark?: boolean;
+  /** MN away from home: drop what would leave an Ethernet device with a HoA as source */
+  hoaGuard?: boolean;
   missEventIntervalMs?: number;
   fragmentTtlMs?: number;
 }
@@ -327,6 +329,27 @@ export class Datapath {
     return { put: toPut.length, deleted: gone.length, unchanged };
   }
 
+  /**
+   * Apply a difference the caller already knows (the IRO engine, which holds what it installed
+   * since its last reconcileEntries): one batched update for `put`, one batched delete for
+   * `remove`, and no map dump — the dump is what makes reconcileEntries O(map size).
+   */
+  applyEntries(put: readonly RuleEntry[], remove: readonly Pick<RuleEntry, 'dir' | 'proto' | 'spi' | 'peer'>[]): { put: number; deleted: number } {
+    this.putEntries(put);
+    let deleted = 0;
+    if (remove.length) {
+      const keys = Buffer.allocUnsafe(remove.length * RULE_KEY_SIZE);
+      const gone: string[] = [];
+      for (let i = 0; i < remove.length; i++) {
+        writeEntryKey(remove[i]!, keys, i * RULE_KEY_SIZE);
+        gone.push(keys.toString('latin1', i * RULE_KEY_SIZE, (i + 1) * RULE_KEY_SIZE));
+      }
+      deleted = this.maps.iro_rules.deleteBatch(keys, remove.length);
+      this.freeSlots(gone);
+    }
+    return { put: put.length, deleted };
+  }
+
   /** The rule map as entries (rules rebuilt from the map values; names are not kept). */
   listEntries(): RuleEntry[] {
     return this.maps.iro_rules.entries().map(([k, v]) => entryFromMap(decodeRuleKey(k), decodeRuleValue(v)));
@@ -413,10 +436,15 @@ export class Datapath {
     };
     flag(u.eventOnMismatch, CfgFlag.EventMismatch);
     flag(u.ancillaryInMark, CfgFlag.AncInMark);
+    flag(u.hoaGuard, CfgFlag.HoaGuard);
     if (u.missEventIntervalMs !== undefined) c.missIntervalNs = BigInt(Math.round(u.missEventIntervalMs * 1e6));
     if (u.fragmentTtlMs !== undefined) c.fragTtlNs = BigInt(Math.round(u.fragmentTtlMs * 1e6));
     this.maps.iro_cfg.update(u32Key(0), encodeConfig(c));
     return c;
+  }
+
+  setHoaGuard(on: boolean): void {
+    if (((this.config().flags & CfgFlag.HoaGuard) !== 0) !== on) this.configure({ hoaGuard: on });
   }
 
   /** Make a membership set (local HoAs or IRO peers) equal `addrs`. */
@@ -468,6 +496,12 @@ export class Datapath {
   ancillaryInForSpi(proto: 'esp' | 'ah', spi: number): AncInRecord | null {
     const v = this.maps.iro_anc_in.lookup(encodeAncInKey(proto === 'ah' ? IPPROTO_AH : 50, spi));
     return v ? decodeAncIn(v) : null;
+  }
+
+  /** Whether incoming records are also put in a ring slot named by the packet's mark (SO_RCVMARK). */
+  ancillaryInMarked(): boolean {
+    const c = this.config();
+    return (c.flags & CfgFlag.AncInMark) !== 0 && c.markMask !== 0;
   }
 
   /** The exact record of a received packet from its SO_RCVMARK value (null if the mark has no slot). */

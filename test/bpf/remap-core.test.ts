@@ -276,3 +276,26 @@ test('C17 replacing CoA1 by CoA2 takes effect on the next packet, and a packet n
   assert.ok(Number(updates) > 1000, `the writer made ${updates.trim()} updates`);
   assert.ok(seen.has(okX) && seen.has(okY), `both CoAs observed over ${runs} packets`);
 });
+
+test('HoA guard (IRO App. J): away from home nothing leaves an Ethernet device with a HoA as source, unless remapped', { skip }, () => {
+  reset();
+  dp.setMembers('hoas', [A.HoA]);
+  installRuleText(dp, 'dir: out, SPI: 44, exp. src: HoA, remap. src: CoA', A, { peer: 'CN' });
+  const icmpErr = frame({ src: A.HoA, dst: A.CoA, payload: { icmp6: { type: 1, code: 3, body: Buffer.alloc(60) } } });
+  const udp = frame({ src: A.HoA, dst: A.CN, payload: { udp: { sport: 5353, dport: 53 } } });
+  const espKnownNoRule = frame({ src: A.HoA, dst: A.CN, payload: { esp: { spi: 4545 } } });
+  const remapped = frame({ src: A.HoA, dst: A.CN, payload: { esp: { spi: 44 } } });
+  const fromCoa = frame({ src: A.CoA, dst: A.CN, payload: { udp: { sport: 5353, dport: 53 } } });
+  dp.setHoaGuard(false);
+  for (const p of [icmpErr, udp, espKnownNoRule]) assert.equal(run('iro_egress', p).retval, PASS, 'at home: the HoA is a normal address');
+  dp.setHoaGuard(true);
+  const before = dp.stats().hoa_guard_drop;
+  for (const p of [icmpErr, udp, espKnownNoRule]) assert.equal(run('iro_egress', p).retval, SHOT);
+  assert.equal(dp.stats().hoa_guard_drop, before + 3n);
+  const r = run('iro_egress', remapped);
+  assert.equal(r.retval, PASS, 'a remapped packet leaves with the CoA');
+  assert.ok(sameAddr(frameAddrs(r.data).src, A.CoA));
+  assert.equal(run('iro_egress', fromCoa).retval, PASS);
+  assert.equal(run('iro_ingress', udp).retval, PASS, 'ingress is not guarded');
+  dp.setHoaGuard(false);
+});

@@ -37,7 +37,7 @@ test('key files readable by group or others are refused with the path, the mode 
   const f = configFixture(text, { tag: 'mode', keyMode: 0o644 });
   try {
     const e = errorsOf(() => loadConfig(f.path));
-    assert.equal(e.issues.length, 8);
+    assert.equal(e.issues.length, 12); // bu, mpd and tunnel: 2 SAs each, auth + enc key files
     const first = e.issues[0]!;
     assert.equal(first.path, 'haIpsecProfile.bu.toHa.auth.keyFile');
     assert.equal(first.message, `key file ${join(f.dir, 'keys/home-sa1.auth')} is accessible by group or others (mode 0644); keys must be private: chmod 600 ${join(f.dir, 'keys/home-sa1.auth')}`);

@@ -69,3 +69,63 @@ export async function echo(host: Host, kind: 'udp' | 'tcp', src: string, dst: st
   const [peer, reply] = r.stdout.trim().split(' ');
   return { peer: peer!, reply: reply! };
 }
+
+const STREAM_SERVER = `
+import socket, sys, threading
+addr, port = sys.argv[1], int(sys.argv[2])
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind((addr, port)); t.listen(4)
+print("ready", flush=True)
+def serve(c, peer):
+    f = c.makefile("rb")
+    for line in f:
+        print("line", peer[0], line.decode().strip(), flush=True)
+        c.sendall(line)
+    print("closed", peer[0], flush=True)
+while True:
+    c, peer = t.accept()
+    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+`;
+
+const STREAM_CLIENT = `
+import socket, sys, time
+src, dst, port, seconds, gap = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); s.bind((src, 0)); s.settimeout(30); s.connect((dst, port))
+f = s.makefile("rb")
+end = time.time() + seconds; n = 0
+while time.time() < end:
+    t0 = time.time()
+    s.sendall(("%d %.3f\\n" % (n, t0)).encode())
+    back = f.readline()
+    if not back: print("eof", flush=True); sys.exit(3)
+    print("echo", n, "%.3f" % (time.time() - t0), flush=True)
+    n += 1
+    time.sleep(gap)
+print("done", n, flush=True)
+`;
+
+/** A TCP line-echo server (long-lived connections), for streams that must survive a move. */
+export async function startStreamServer(host: Host, addr: string, port: number): Promise<BackgroundProcess> {
+  const proc = host.spawn(['python3', '-u', '-c', STREAM_SERVER, addr, String(port)]);
+  const deadline = Date.now() + 20_000;
+  while (!proc.stdout.includes('ready')) {
+    if (Date.now() > deadline || !proc.running) throw new Error(`stream server on ${host.name} did not start: ${proc.stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return proc;
+}
+
+/** A TCP client sending one line every `gapS` and waiting for its echo, for `seconds`. */
+export function startStreamClient(host: Host, src: string, dst: string, port: number, seconds: number, gapS = 0.1): BackgroundProcess {
+  return host.spawn(['python3', '-u', '-c', STREAM_CLIENT, src, dst, String(port), String(seconds), String(gapS)]);
+}
+
+/** Echo round trips seen by a stream client so far: [sequence, seconds]. */
+export function streamEchoes(p: BackgroundProcess): Array<[number, number]> {
+  return p.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('echo '))
+    .map((l) => {
+      const [, n, rtt] = l.split(' ');
+      return [Number(n), Number(rtt)] as [number, number];
+    });
+}
