@@ -112,7 +112,7 @@ export class NodeRuntime {
     await this.attachAll();
 
     this.watcher = await IpsecWatcher.open({ pfkey: c.kernel.pfkey, pfkeyPromiscuous: c.kernel.pfkeyPromiscuous, log: this.log });
-    if (this.watcher.pfkeyNotice) this.log.warn({}, this.watcher.pfkeyNotice);
+    // the watcher logs its PF_KEY notice itself once it knows (auto mode attaches in the background)
     this.engine.setPolicies(this.watcher.mirror.allPolicies());
     this.engine.onSaEvents(this.watcher.initialEvents());
     this.watcher.on('changes', (events) => this.onSaChanges(events));

@@ -49,6 +49,8 @@ export class IpsecWatcher extends EventEmitter<WatcherEvents> {
   resyncCount = 0;
   /** why PF_KEY is not used, when it is not */
   pfkeyNotice: string | null = null;
+  /** resolves once PF_KEY has joined (or was found missing) in auto mode */
+  pfkeyReady: Promise<void> = Promise.resolve();
 
   private constructor(client: XfrmClient, monitor: XfrmMonitor, log: Logger) {
     super();
@@ -81,7 +83,14 @@ export class IpsecWatcher extends EventEmitter<WatcherEvents> {
       const buffered = w.buffering ?? [];
       w.buffering = null;
       for (const m of buffered) w.mirror.applyAll(changesFromXfrm(m).filter(isChange));
-      if ((o.pfkey ?? 'auto') !== 'off') await w.attachPfkey(o);
+      // PF_KEY's first REGISTER makes the kernel probe every algorithm (tens of seconds on a
+      // busy machine): in auto mode the stream starts on XFRM and PF_KEY joins when ready.
+      const mode = o.pfkey ?? 'auto';
+      if (mode === 'on') await w.attachPfkey(o);
+      else if (mode === 'auto')
+        w.pfkeyReady = w.attachPfkey(o).catch((e: Error) => {
+          w.emit('error', e);
+        });
     } catch (e) {
       w.close();
       throw e;
@@ -91,9 +100,14 @@ export class IpsecWatcher extends EventEmitter<WatcherEvents> {
 
   private async attachPfkey(o: WatcherOptions): Promise<void> {
     try {
-      const c = await PfkeyClient.open({ ...(o.netns ? { netns: o.netns } : {}), ...(o.pfkeyPromiscuous ? { promiscuous: true } : {}) });
+      const c = await PfkeyClient.open({ ...(o.netns ? { netns: o.netns } : {}), ...(o.pfkeyPromiscuous ? { promiscuous: true } : {}), registerTimeoutMs: 180_000 });
+      if (this.closed) {
+        c.close();
+        return;
+      }
       this.pfkeyClient = c;
       c.onEvent((e) => this.handle(changesFromPfkey(e)));
+      this.log.info({}, 'PF_KEY joined the SA event stream');
     } catch (e) {
       if (o.pfkey === 'on' || !isPfkeyUnavailable(e)) throw e;
       this.pfkeyNotice = `${(e as Error).message}: tracking SAs through XFRM netlink only`;

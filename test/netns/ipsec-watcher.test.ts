@@ -33,6 +33,7 @@ test('startup collect sees what exists; policy events arrive; a flush triggers a
   const w = await IpsecWatcher.open({ netns: ns });
   t.after(() => w.close());
   assert.equal(w.mirror.allPolicies().length, 1, 'the existing policy is collected at startup');
+  await w.pfkeyReady;
   assert.match(w.pfkeyNotice ?? '', /PF_KEY not available.*XFRM netlink only/, 'without af_key the stream degrades to XFRM with a notice (L02)');
   await assert.rejects(IpsecWatcher.open({ netns: ns, pfkey: 'on' }), /PF_KEY not available/, 'pfkey: on makes a missing af_key an error');
   const seen: SaEvent[] = [];

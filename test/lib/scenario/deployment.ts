@@ -75,7 +75,7 @@ export class Deployment {
   }
 
   /** Start the daemon of a configured node in namespace `ns`; resolves when it answers. */
-  async start(name: NodeName, ns: string, timeoutMs = 120_000): Promise<DeployedNode> {
+  async start(name: NodeName, ns: string, timeoutMs = 300_000): Promise<DeployedNode> {
     const n = this.nodes.get(name)!;
     const out = [] as string[];
     const proc = spawn(process.execPath, [join(projectRoot(), 'bin', 'iro-ctl.js'), 'daemon', '--config', n.config, '--netns', ns, '--log-level', 'debug'], {
