@@ -98,26 +98,33 @@ function fastParse(s: string, out: Uint8Array, off: number): boolean {
 /** RFC 5952 canonical text: lower case, longest zero run (>1 word) compressed, first wins. */
 export function formatIPv6(bytes: Uint8Array): string {
   if (bytes.length !== 16) throw new Error(`an IPv6 address is 16 bytes, got ${bytes.length}`);
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((bytes[i]! << 8) | bytes[i + 1]!);
+  // (no arrays or closures: this runs several times for every mobility message an HA handles)
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
+    if (bytes[2 * i] !== 0 || bytes[2 * i + 1] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && words[j] === 0) j++;
+    while (j < 8 && bytes[2 * j] === 0 && bytes[2 * j + 1] === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (bestStart < 0) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out.length && !out.endsWith(':')) out += ':';
+    out += ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16);
+  }
+  return out;
 }
 
 export function isUnspecified(bytes: Uint8Array): boolean {
@@ -131,8 +138,11 @@ export function ipv6Equal(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Normalise any accepted textual form to canonical text. */
 export function canonicalIPv6(text: string): string {
-  return formatIPv6(parseIPv6(text));
+  parseIPv6Into(text, canonicalScratch, 0);
+  return formatIPv6(canonicalScratch);
 }
+
+const canonicalScratch = Buffer.alloc(16);
 
 /** fc00::/7 unique local addresses (RFC 4193). */
 export function isUniqueLocal(bytes: Uint8Array): boolean {

@@ -37,21 +37,23 @@ export function describeRule(r: RemapRule): string {
   return `dir: ${r.dir}, SPI: ${r.spi}${r.proto === 'ah' ? ', proto: ah' : ''}${r.peer ? `, peer: ${r.peer}` : ''}, exp. ${r.field}: ${r.expected}, remap. ${r.field}: ${remap}${r.recordAncillary ? ' (ancillary)' : ''}`;
 }
 
+// (a plain function, not a closure per call: validateRule runs for every rule the engine derives)
+function ruleFailure(r: RemapRule, why: string): never {
+  throw new RuleError(`${why}: ${describeRule(r)}`);
+}
+
 /** Semantic checks that hold for a single rule. Throws RuleError naming the rule. */
 export function validateRule(r: RemapRule): void {
-  const fail = (why: string): never => {
-    throw new RuleError(`${why}: ${describeRule(r)}`);
-  };
-  if (!Number.isInteger(r.spi) || r.spi < 0 || r.spi > 0xffffffff) fail('SPI must be a 32-bit number');
+  if (!Number.isInteger(r.spi) || r.spi < 0 || r.spi > 0xffffffff) ruleFailure(r, 'SPI must be a 32-bit number');
   if (r.spi > 0 && r.spi < 256) {
     // RFC 4303: SPIs 1-255 are reserved by IANA; the kernel never allocates them, but static
     // keying may use them (the draft's examples do), so they are allowed.
   }
-  if (r.expected === '::' && !(r.dir === 'in' && r.field === 'src')) fail('the "::" wildcard is only allowed on incoming source rules (IRO §5.1.3.1)');
-  if ('ancillary' in r.remap && r.dir !== 'out') fail('"ancillary" as a remap value only exists for outgoing rules (IRO §3.2 rules 1 and 3)');
-  if (r.recordAncillary && r.dir !== 'in') fail('"(ancillary)" recording only applies to incoming rules (IRO §5.1.1)');
-  if ('address' in r.remap && r.remap.address === '::') fail('the remap value cannot be "::"');
-  if (r.dir === 'out' && !r.peer) fail('an outgoing rule needs its peer address (the key of OP-14)');
+  if (r.expected === '::' && !(r.dir === 'in' && r.field === 'src')) ruleFailure(r, 'the "::" wildcard is only allowed on incoming source rules (IRO §5.1.3.1)');
+  if ('ancillary' in r.remap && r.dir !== 'out') ruleFailure(r, '"ancillary" as a remap value only exists for outgoing rules (IRO §3.2 rules 1 and 3)');
+  if (r.recordAncillary && r.dir !== 'in') ruleFailure(r, '"(ancillary)" recording only applies to incoming rules (IRO §5.1.1)');
+  if ('address' in r.remap && r.remap.address === '::') ruleFailure(r, 'the remap value cannot be "::"');
+  if (r.dir === 'out' && !r.peer) ruleFailure(r, 'an outgoing rule needs its peer address (the key of OP-14)');
 }
 
 function resolveName(name: string, env: Record<string, string>, what: string): string {
@@ -124,21 +126,32 @@ export function entryRules(e: RuleEntry): RemapRule[] {
   return [e.src, e.dst].filter((r): r is RemapRule => r !== undefined);
 }
 
+/** Where addRule merges: a Map of entries by id, or anything that looks up and stores like one. */
+export interface RuleEntryTable {
+  get(id: string): RuleEntry | undefined;
+  set(id: string, e: RuleEntry): unknown;
+}
+
 /**
  * Merge one rule into `entries`, enforcing "at most one source and one destination rule per
  * key" (B02) and incoming SPI uniqueness across local addresses (B07). Throws RuleError and
- * leaves `entries` unchanged when the rule does not fit.
+ * leaves `entries` unchanged when the rule does not fit. `knownId`: ruleKeyId(r), when the
+ * caller has it already (the engine files rules by key).
  */
-export function addRule(entries: Map<string, RuleEntry>, r: RemapRule, oif = 0): RuleEntry {
+export function addRule(entries: RuleEntryTable, r: RemapRule, oif = 0, knownId?: string): RuleEntry {
   validateRule(r);
-  const id = ruleKeyId(r);
+  const id = knownId ?? ruleKeyId(r);
   const cur = entries.get(id);
   const local = r.dir === 'in' ? (r.localAddr ?? (r.field === 'dst' && 'address' in r.remap ? r.remap.address : undefined)) : undefined;
   if (local && cur?.localAddr && cur.localAddr !== local) {
     throw new RuleError(`incoming SPI ${r.spi} (${r.proto}) already belongs to local address ${cur.localAddr}, not ${local} (SPI collision, OP-14): ${describeRule(r)}`);
   }
   if (cur?.[r.field]) throw new RuleError(`a ${r.field} rule already exists for this key (at most one per key, IRO §5.1.2.2): ${describeRule(r)}`);
-  const e: RuleEntry = cur ?? { id, dir: r.dir, proto: r.proto, spi: r.spi, oif: 0, ...(r.peer ? { peer: r.peer } : {}) };
+  let e = cur;
+  if (!e) {
+    e = { id, dir: r.dir, proto: r.proto, spi: r.spi, oif: 0 };
+    if (r.peer) e.peer = r.peer;
+  }
   if (local) e.localAddr = local;
   e[r.field] = r;
   if (oif) e.oif = oif;
@@ -189,9 +202,40 @@ export function entryFlags(e: RuleEntry): number {
 
 /** The four address fields of the C value as text (null = all zero): exp_src, new_src, exp_dst, new_dst. */
 function entryAddrTexts(e: RuleEntry): [string | null, string | null, string | null, string | null] {
-  const exp = (r?: RemapRule) => (r && r.expected !== '::' ? r.expected : null);
-  const neu = (r?: RemapRule) => (!r ? null : 'address' in r.remap ? r.remap.address : (r.remap.fallback ?? null));
-  return [exp(e.src), neu(e.src), exp(e.dst), neu(e.dst)];
+  return [expectedText(e.src), targetText(e.src), expectedText(e.dst), targetText(e.dst)];
+}
+
+function expectedText(r?: RemapRule): string | null {
+  return r && r.expected !== '::' ? r.expected : null;
+}
+
+function targetText(r?: RemapRule): string | null {
+  return !r ? null : 'address' in r.remap ? r.remap.address : (r.remap.fallback ?? null);
+}
+
+const cmpA = Buffer.alloc(16);
+const cmpB = Buffer.alloc(16);
+
+/** Two address fields of the C value are equal (null = all zero); text first, bytes when the texts differ. */
+function sameAddrField(a: string | null, b: string | null): boolean {
+  if (a === b) return true;
+  parseIPv6Into(a ?? '::', cmpA, 0);
+  parseIPv6Into(b ?? '::', cmpB, 0);
+  return cmpA.equals(cmpB);
+}
+
+/**
+ * Whether two entries of the same key encode to the same C value (the per-rule slot aside):
+ * exactly when writing one over the other would change nothing in the map.
+ */
+export function sameEntryValue(a: RuleEntry, b: RuleEntry): boolean {
+  if (a.oif !== b.oif || entryFlags(a) !== entryFlags(b)) return false;
+  return (
+    sameAddrField(expectedText(a.src), expectedText(b.src)) &&
+    sameAddrField(targetText(a.src), targetText(b.src)) &&
+    sameAddrField(expectedText(a.dst), expectedText(b.dst)) &&
+    sameAddrField(targetText(a.dst), targetText(b.dst))
+  );
 }
 
 /** Encode an entry's rules into the C value (slot assigned by the caller). */

@@ -41,6 +41,18 @@ export class MemoryDatapath implements RulePort {
     return { put, deleted, unchanged };
   }
 
+  /** The engine's known-difference path: exactly these writes and deletes, counted like the real map's. */
+  applyEntries(put: readonly RuleEntry[], remove: readonly RuleEntry[]): { put: number; deleted: number } {
+    for (const e of put) {
+      const { key, value } = this.encode(e);
+      this.map.set(key, { entry: e, value });
+    }
+    let deleted = 0;
+    for (const e of remove) if (this.map.delete(this.encode(e).key)) deleted++;
+    this.ops += put.length + remove.length;
+    return { put: put.length, deleted };
+  }
+
   setMembers(which: 'hoas' | 'peers', addrs: Iterable<string>): void {
     this.members[which] = [...addrs].sort();
   }
