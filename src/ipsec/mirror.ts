@@ -40,6 +40,8 @@ function merge(cur: SaInfo | undefined, next: SaInfo): SaInfo {
 export class SadbMirror {
   private readonly sas = new Map<string, SaInfo>();
   private readonly softExpired = new Set<string>();
+  /** SAs gone by a hard expiry, so the other back-end's report of the same expiry is a duplicate */
+  private readonly hardExpired = new Set<string>();
   private readonly policies = new Map<string, PolicyInfo>();
 
   get size(): number {
@@ -64,6 +66,7 @@ export class SadbMirror {
       case 'sa-upsert': {
         const id = saKeyId(c.sa.key);
         const cur = this.sas.get(id);
+        this.hardExpired.delete(id);
         const next = merge(cur, { ...c.sa, sources: [c.source] });
         this.sas.set(id, next);
         if (!cur) return [{ type: 'sa-added', sa: next }];
@@ -85,7 +88,9 @@ export class SadbMirror {
           // the kernel deletes a hard-expired SA without a separate delete notification
           const had = this.sas.delete(id);
           this.softExpired.delete(id);
-          return had || c.sa ? [{ type: 'sa-expired', sa: cur, hard: true }] : [];
+          if (!had && (!c.sa || this.hardExpired.has(id))) return [];
+          this.rememberHardExpired(id);
+          return [{ type: 'sa-expired', sa: cur, hard: true }];
         }
         if (this.softExpired.has(id) || !this.sas.has(id)) return [];
         this.softExpired.add(id);
@@ -115,6 +120,12 @@ export class SadbMirror {
       case 'migrate':
         return [c.event];
     }
+  }
+
+  private rememberHardExpired(id: string): void {
+    this.hardExpired.add(id);
+    // SPIs are not reused soon; a bounded memory is enough to catch the other back-end's report
+    if (this.hardExpired.size > 4096) this.hardExpired.delete(this.hardExpired.values().next().value!);
   }
 
   applyAll(changes: readonly BackendChange[]): SaEvent[] {

@@ -11,6 +11,8 @@ export interface AncillaryPort {
   setAncillaryOut(slot: number, onWire: { src?: string; dst?: string }, ttlMs: number): void;
   ancillaryInFromMark(mark: number): AncInRecord | null;
   ancillaryInForSpi(proto: 'esp' | 'ah', spi: number): AncInRecord | null;
+  /** whether the data path puts each incoming record's slot in the packet's mark (ancillaryInMark) */
+  ancillaryInMarked(): boolean;
 }
 
 export interface OnWire {
@@ -51,9 +53,11 @@ export class AncillaryChannel {
    * No record at all means the packet was not remapped (e.g. it came through the HA tunnel).
    */
   incoming(mark: number | undefined, candidates: Array<{ proto: 'esp' | 'ah'; spi: number }>, nowNs = process.hrtime.bigint(), marksDelivered = false): OnWire {
-    // Where the kernel delivers marks (SO_RCVMARK), a packet without our slot was not remapped
-    // (e.g. it came through the HA tunnel): the per-SPI record of another packet must not be used.
-    if (marksDelivered && !this.port.ancillaryInFromMark(mark ?? 0)) return UNCHANGED;
+    // Where the kernel delivers marks (SO_RCVMARK) and the data path writes them, a packet
+    // without our slot was not remapped (e.g. it came through the HA tunnel): the per-SPI record
+    // of another packet must not be used. With marks off in the data path, only the per-SPI
+    // record is left (the documented fallback), whatever the socket can do.
+    if (marksDelivered && this.port.ancillaryInMarked() && !this.port.ancillaryInFromMark(mark ?? 0)) return UNCHANGED;
     if (mark !== undefined) {
       const r = this.port.ancillaryInFromMark(mark);
       if (r && candidates.some((c) => c.spi === r.spi && (c.proto === 'ah') === (r.proto === 51))) return toOnWire(r, true);
