@@ -241,14 +241,28 @@ export class NetlinkClient extends EventEmitter {
   // One sweeper for all requests instead of a timer each: a push of thousands of requests
   // would otherwise spend much of its time creating and clearing timers.
   private sweeper: NodeJS.Timeout | null = null;
+  private lastSweepAt = 0;
+
+  private get sweepIntervalMs(): number {
+    return Math.max(5, Math.min(250, this.timeoutMs / 4));
+  }
 
   private armTimer(p: Pending): void {
     p.deadline = performance.now() + (p.ctx.timeoutMs ?? this.timeoutMs);
-    if (!this.sweeper) this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.min(250, this.timeoutMs / 4)));
+    if (!this.sweeper) {
+      this.lastSweepAt = performance.now();
+      this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
+    }
   }
 
   private sweep(): void {
     const now = performance.now();
+    // Timers run before the poll phase: after the event loop was stalled (a long synchronous
+    // task, a starved machine), replies that arrived meanwhile are still unread. The time the
+    // loop could not read does not count against a request, or a stall becomes a false timeout.
+    const stalled = now - this.lastSweepAt - this.sweepIntervalMs;
+    this.lastSweepAt = now;
+    if (stalled > Math.max(50, this.sweepIntervalMs)) for (const p of this.inFlight.values()) p.deadline += stalled;
     for (const p of [...this.inFlight.values()]) {
       if (p.deadline > now) continue;
       const ms = p.ctx.timeoutMs ?? this.timeoutMs;

@@ -412,11 +412,12 @@ export class PfkeyClient {
       what,
       resolve,
       reject,
-      timer: setTimeout(() => {
+      // judged after the next poll phase: a reply that arrived while the loop was stalled is read first
+      timer: setTimeout(() => setImmediate(() => {
         if (this.pending.get(seq) !== p) return;
         this.pending.delete(seq);
         reject(new PfkeyError('PFKEY_TIMEOUT', `PF_KEY ${op}${what ? ` ${what}` : ''}: no reply within ${timeoutMs} ms (seq ${seq})`));
-      }, timeoutMs),
+      }), timeoutMs),
       ...(completes !== undefined ? { completes } : {}),
     };
     this.pending.set(seq, p);
@@ -496,10 +497,16 @@ export class PfkeyClient {
   }
 
   private dumpTimer(get: () => ActiveDump): NodeJS.Timeout {
-    return setTimeout(() => {
-      const d = get();
-      d.reject(new PfkeyError('PFKEY_TIMEOUT', `PF_KEY ${d.op}: no message within ${this.timeoutMs} ms (${d.items.length} received)`));
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      // judged after the next poll phase (a stalled loop has unread messages); a message that
+      // came meanwhile re-armed the dump's timer, and the dump goes on
+      setImmediate(() => {
+        const d = get();
+        if (d.timer !== timer || this.dump !== d) return;
+        d.reject(new PfkeyError('PFKEY_TIMEOUT', `PF_KEY ${d.op}: no message within ${this.timeoutMs} ms (${d.items.length} received)`));
+      });
     }, this.timeoutMs);
+    return timer;
   }
 
   private warn(e: Error): void {
