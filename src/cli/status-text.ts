@@ -4,7 +4,15 @@ type Obj = Record<string, unknown>;
 
 export function formatStatus(st: Obj): string {
   const lines: string[] = [];
-  lines.push(`role ${String(st.role)}, up ${String(st.uptimeSeconds)} s, PF_KEY: ${String(st.pfkey)}`);
+  lines.push(`role ${String(st.role)}, pid ${String(st.pid)}, up ${String(st.uptimeSeconds)} s, PF_KEY: ${String(st.pfkey)}`);
+  const fs = st.firstSync as Obj | null;
+  const fp = st.firstPush as Obj | null;
+  if (fs && fp) {
+    lines.push(
+      `start-up: data path ${st.adoptedDatapath ? 'adopted' : 'created'}, rules put ${String(fs.put)} deleted ${String(fs.deleted)} kept ${String(fs.unchanged)}; ` +
+        `SAs/policies added ${String(fp.added)} replaced ${String(fp.replaced)} removed ${String(fp.removed)} kept ${String(fp.unchanged)}`,
+    );
+  }
   const coa = st.coa as Obj | null;
   if (coa) lines.push(coa.atHome ? `at home (${String(coa.ifname)})` : coa.coa ? `care-of address ${String(coa.coa)} on ${String(coa.ifname)}` : `no care-of address: ${String(coa.why)}`);
   const mn = st.mn as { entries?: Obj[] } | null;
@@ -32,6 +40,9 @@ export function formatStatus(st: Obj): string {
   const dp = st.datapath as { counters?: Obj } | undefined;
   const nz = Object.entries(dp?.counters ?? {}).filter(([, v]) => String(v) !== '0');
   lines.push(`data path counters: ${nz.length ? nz.map(([k, v]) => `${k}=${String(v)}`).join(' ') : 'all zero'}`);
+  const misses = (dp as { misses?: Obj } | undefined)?.misses;
+  const nm = Object.entries(misses ?? {}).filter(([, v]) => Number(v) !== 0);
+  if (nm.length) lines.push(`rule misses looked up: ${nm.map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
   const sig = st.signalling as { counters?: Obj; mhDrops?: Obj } | undefined;
   const sc = Object.entries({ ...(sig?.counters ?? {}), ...(sig?.mhDrops ?? {}) });
   if (sc.length) lines.push(`signalling counters: ${sc.map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);

@@ -3,7 +3,8 @@ import type { NodeConfig } from '../config/index.ts';
 import { authorisedSas } from '../config/index.ts';
 import type { Mip6NodeOptions } from '../mip6/index.ts';
 
-export function mip6Options(c: NodeConfig): Mip6NodeOptions {
+/** `lastSequences`: the home agent's persisted last accepted BU sequence numbers (OP-43). */
+export function mip6Options(c: NodeConfig, lastSequences?: Readonly<Record<string, number>>): Mip6NodeOptions {
   const o: Mip6NodeOptions = {};
   if (c.role === 'mn' && c.mn) {
     o.mn = {
@@ -32,6 +33,7 @@ export function mip6Options(c: NodeConfig): Mip6NodeOptions {
       address: c.ha.address,
       homePrefixes: [`${c.ha.homePrefix.addr}/${c.ha.homePrefix.len}`],
       maxLifetime: c.ha.maxBindingLifetime,
+      ...(lastSequences ? { lastSequences } : {}),
       authorization: c.ha.mobileNodes.map((m) => {
         if (m.authorisation.kind === 'ike') return { hoa: m.homeAddress, identities: [m.authorisation.identity] };
         const spis = authorisedSas(c, m.homeAddress).map((name) => spiOf.get(name)).filter((x): x is number => x !== undefined);

@@ -13,6 +13,8 @@ import type { PushSa } from '../ipsec/desired.ts';
 import type { SaEvent, SaInfo } from '../ipsec/model.ts';
 import { IroEngine } from '../iro/engine.ts';
 import { AncillaryChannel } from '../iro/ancillary.ts';
+import { resolveMisses, type MissResolution } from '../iro/miss.ts';
+import type { DatapathEvent } from '../datapath/abi.ts';
 import { RtnetlinkClient } from '../kernel/rtnetlink/client.ts';
 import { makeMhCodecConfig } from '../mip6/codec/index.ts';
 import { Mip6Node, Mip6Runner, type Mip6Action, type Mip6Event } from '../mip6/index.ts';
@@ -24,11 +26,21 @@ import { HaHome } from '../mip6/kernel/ha-home.ts';
 import type { Logger } from '../obs/log.ts';
 import { mip6Options } from './mip6-options.ts';
 import { SerialQueue } from './serial.ts';
+import { MN_BINDINGS_FILE, PersistedJson, isMnBindingsFile, isSequenceFile, type MnBindingsFile, type SequenceFile } from './persisted.ts';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import type { MnBindingView } from '../mip6/types.ts';
 
 export interface RuntimeOptions {
   config: NodeConfig;
   log: Logger;
 }
+
+/**
+ * Incremental syncs do not read the rule map back; a full comparison this often corrects
+ * anything else that wrote to it (e.g. `iro-ctl rule` while the daemon runs).
+ */
+const RESYNC_INTERVAL_MS = 60_000;
 
 function saInfoFromPush(s: PushSa): SaInfo {
   return {
@@ -63,7 +75,18 @@ export class NodeRuntime {
   private mhPeers = new Set<string>();
   private coa: CoaChoice | null = null;
   private readonly haCoas = new Map<string, string>();
+  private firstSync: { put: number; deleted: number; unchanged: number } | null = null;
+  /** what the start-up push changed in the kernel's SAD/SPD (a restart or a second start: nothing, E09) */
+  private firstPush: { added: number; replaced: number; removed: number; unchanged: number } | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private readonly missAbort = new AbortController();
+  private readonly misses = { resolved: 0, known: 0, noSa: 0, untracked: 0, failed: 0 };
   private stopping = false;
+  /** MN: the binding view the rules were derived from (restored on a restart with the same CoA) */
+  private mnBindingsFile: PersistedJson<MnBindingsFile> | null = null;
+  private mnBindings = new Map<string, { coa: string; state: 'bu-sent' | 'effective' }>();
+  /** HA: last accepted BU sequence per HoA (OP-43) */
+  private sequenceFile: PersistedJson<SequenceFile> | null = null;
 
   private constructor(o: RuntimeOptions) {
     this.config = o.config;
@@ -103,7 +126,6 @@ export class NodeRuntime {
       this.tunnel = new MnHomeTunnel(this.rt, { name: mn.tunnel.name, table: mn.tunnel.table, rulePriority: 1000, hoas, homeAgent: mn.homeAgent, log: this.log });
       this.coa = this.movement.choice;
       await this.tunnel.follow(this.coa.coa);
-      this.engine.setCoa(this.coa.coa, this.coa.ifindex);
     }
     if (c.role === 'ha' && c.ha) {
       this.home = new HaHome(this.rt, { homeLink: c.ha.homeLink, address: c.ha.address, log: this.log });
@@ -113,14 +135,27 @@ export class NodeRuntime {
 
     this.watcher = await IpsecWatcher.open({ pfkey: c.kernel.pfkey, pfkeyPromiscuous: c.kernel.pfkeyPromiscuous, log: this.log });
     // the watcher logs its PF_KEY notice itself once it knows (auto mode attaches in the background)
-    this.engine.setPolicies(this.watcher.mirror.allPolicies());
-    this.engine.onSaEvents(this.watcher.initialEvents());
+    this.pusher = new XfrmPusher(this.watcher.xfrm, ownershipOf(c), this.log);
+    // The engine's whole first picture (CoA, policies, the kernel's SAs, the static SAs it is
+    // about to push) goes in as one batch, so the first sync compares the (possibly adopted)
+    // map with the end state: a restart changes only what differs (L05).
+    const desired = this.desiredIpsec();
+    const restored = this.restoreMnBindings();
+    this.firstSync = this.engine.batch(() => {
+      if (this.coa) this.engine.setCoa(this.coa.coa, this.coa.ifindex);
+      for (const [peer, b] of restored) this.engine.setMyBinding(peer, b);
+      this.engine.setPolicies(this.watcher.mirror.allPolicies());
+      this.engine.onSaEvents(this.watcher.initialEvents());
+      this.engine.expectSas(desired.sas.map(saInfoFromPush));
+    });
     this.watcher.on('changes', (events) => this.onSaChanges(events));
     this.watcher.on('error', (e) => this.log.error({ error: e.message }, 'SA event stream error'));
-
-    // static keying: rules first, then the SAs (IRO App. G, OP-18 a)
-    this.pusher = new XfrmPusher(this.watcher.xfrm, ownershipOf(c), this.log);
-    await this.pushIpsec();
+    // static keying: the rules are in (above), then the SAs (IRO App. G, OP-18 a)
+    const pushed = await this.pusher.apply(desired);
+    this.firstPush = { added: pushed.added.length, replaced: pushed.replaced.length, removed: pushed.removed.length, unchanged: pushed.unchanged };
+    this.startMissResolution();
+    this.resyncTimer = setInterval(() => this.periodicResync(), RESYNC_INTERVAL_MS);
+    this.resyncTimer.unref();
 
     const codec = makeMhCodecConfig(toMhCodecInput(c));
     this.mh = MhSocket.open({
@@ -129,33 +164,132 @@ export class NodeRuntime {
       candidateSas: (src, dst) => this.inboundMhSas(src, dst),
       log: this.log,
     });
-    this.node = new Mip6Node(mip6Options(c));
+    this.node = new Mip6Node(mip6Options(c, this.loadSequences()));
     this.runner = new Mip6Runner(this.node, this.node.scheduler);
     this.mh.start((m) => this.onMh(m));
 
-    if (this.movement) {
-      this.movement.on('change', (choice) => void this.queue.run('movement', () => this.onMovement(choice)));
-      this.movement.on('error', (e) => this.log.error({ error: e.message }, 'movement detection error'));
-      this.dispatch({ type: 'movement', coa: this.coa!.coa, atHome: this.coa!.atHome });
-    }
-    this.updateMhPeers();
+    // The signalling starts from scratch; until its first binding view the restored one stands,
+    // and the first view replaces it in the same batch (no rule flaps on a restart).
+    this.engine.batch(() => {
+      if (this.movement) {
+        this.movement.on('change', (choice) => void this.queue.run('movement', () => this.onMovement(choice)));
+        this.movement.on('error', (e) => this.log.error({ error: e.message }, 'movement detection error'));
+        this.dispatch({ type: 'movement', coa: this.coa!.coa, atHome: this.coa!.atHome });
+      }
+      this.updateMhPeers();
+      if (this.node.mn) this.applyMnView(this.node.mn.status(this.now()).entries);
+    });
     this.log.info({ role: c.role, pfkey: this.watcher.pfkey ? 'on' : 'off', coa: this.coa?.coa ?? null }, 'iro-ctl node up');
+  }
+
+  // ---- state kept across restarts ------------------------------------------------------------
+
+  private restoreMnBindings(): Map<string, { coa: string; state: 'bu-sent' | 'effective' }> {
+    const out = new Map<string, { coa: string; state: 'bu-sent' | 'effective' }>();
+    if (this.config.role !== 'mn' || !this.coa) return out;
+    this.mnBindingsFile = new PersistedJson(join(this.config.state.dir, MN_BINDINGS_FILE), 'mobile node binding state', this.log);
+    const f = this.mnBindingsFile.load(isMnBindingsFile);
+    // bindings for another CoA say nothing about the direct paths from this one
+    if (!f || f.coa !== this.coa.coa) return out;
+    for (const b of f.bindings) out.set(b.peer, { coa: b.coa, state: b.state });
+    this.mnBindings = new Map(out);
+    this.log.info({ peers: [...out.keys()] }, 'binding state restored from the previous run (the signalling refreshes it)');
+    return out;
+  }
+
+  private loadSequences(): SequenceFile | undefined {
+    const path = this.config.role === 'ha' ? this.config.ha?.persistSequence : false;
+    if (!path) return undefined;
+    this.sequenceFile = new PersistedJson(path, 'home agent sequence numbers', this.log);
+    return this.sequenceFile.load(isSequenceFile) ?? undefined;
+  }
+
+  /** The MN's BUL (every entry, as the role reports it) -> the engine's bindings, and the state file. */
+  private applyMnView(entries: readonly Pick<MnBindingView, 'peer' | 'home' | 'coa' | 'state' | 'deregistering'>[]): void {
+    const next = new Map<string, { coa: string; state: 'bu-sent' | 'effective' }>();
+    for (const b of entries) {
+      if (b.home) continue; // the HA is reached through the tunnel; its MH rules do not depend on the binding
+      this.engine.setMyBinding(b.peer, b.coa && !b.deregistering ? { coa: b.coa, state: b.state } : null);
+      if (b.coa && !b.deregistering && b.state !== 'none') next.set(b.peer, { coa: b.coa, state: b.state });
+    }
+    for (const peer of this.mnBindings.keys()) if (!entries.some((b) => b.peer === peer)) this.engine.setMyBinding(peer, null);
+    this.mnBindings = next;
+    const coa = this.coa?.coa;
+    if (this.mnBindingsFile && coa) this.mnBindingsFile.save(() => ({ coa, bindings: [...next].map(([peer, b]) => ({ peer, ...b })) }));
   }
 
   /**
    * The IPsec state iro-ctl owns: the static SAs and policies, plus the MN-HA tunnel protection
    * for the current CoA (MN) or each binding's CoA (HA), which moves with them (HAIPSEC I6/I7).
    */
-  private async pushIpsec(): Promise<void> {
+  private desiredIpsec(): ReturnType<typeof mergeDesired> {
     const c = this.config;
     const coaOf = (hoa: string): string | null => {
       if (c.role === 'mn') return this.coa?.coa ?? null;
       if (c.role === 'ha') return this.haCoas.get(hoa) ?? null;
       return null;
     };
-    const desired = mergeDesired(toDesiredIpsec(c), tunnelProtection(c, coaOf));
-    this.engine.expectSas(desired.sas.map(saInfoFromPush));
+    return mergeDesired(toDesiredIpsec(c), tunnelProtection(c, coaOf));
+  }
+
+  /** Rules first (with whatever else changed, in one engine batch), then the SAs. */
+  private async pushIpsec(alsoInBatch?: () => void): Promise<void> {
+    const desired = this.desiredIpsec();
+    this.engine.batch(() => {
+      alsoInBatch?.();
+      this.engine.expectSas(desired.sas.map(saInfoFromPush));
+    });
     await this.pusher.apply(desired);
+  }
+
+  // ---- the miss path ---------------------------------------------------------------------------
+
+  /**
+   * An outgoing ESP/AH packet whose SPI has no rule yet (its SA event has not arrived, or was
+   * lost in an overrun) is dropped and reported by the data path; look the SA up in the kernel
+   * and install its rules, so the flow's next packet passes (DESIGN decision 6, OP-18).
+   */
+  private startMissResolution(): void {
+    const deps = { xfrm: this.watcher.xfrm, mirror: this.watcher.mirror, engine: this.engine };
+    void resolveMisses(this.datapath.events(this.missAbort.signal), deps, (e, r) => this.onMissResolved(e, r)).catch((err: Error) => {
+      if (!this.stopping) this.log.error({ error: err.message }, 'data path event stream failed: misses are no longer resolved');
+    });
+  }
+
+  private onMissResolved(e: DatapathEvent, r: MissResolution | Error): void {
+    const at = { spi: `0x${(e.spi >>> 0).toString(16)}`, src: e.src, dst: e.dst, ifindex: e.ifindex };
+    if (r instanceof Error) {
+      this.misses.failed++;
+      this.log.warn({ ...at, error: r.message }, 'looking up the SA of a rule miss failed');
+      return;
+    }
+    switch (r.outcome) {
+      case 'resolved':
+        this.misses.resolved++;
+        this.log.info({ ...at, rule: r.ruleId }, 'rule miss resolved from the kernel SADB');
+        this.updateMhPeers();
+        break;
+      case 'known':
+        this.misses.known++;
+        break;
+      case 'no-sa':
+        this.misses.noSa++;
+        this.log.warn(at, 'rule miss: the kernel has no such SA');
+        break;
+      case 'untracked':
+        this.misses.untracked++;
+        // not dropped: traffic in the MN-HA tunnel while there is no binding (the normal fallback)
+        this.log[e.dropped ? 'warn' : 'debug'](at, e.dropped ? 'rule miss: the SA exists but IRO derives no rule for it (dropped)' : 'no rule for this SPI: it goes through the tunnel');
+        break;
+      case 'ignored':
+        break;
+    }
+  }
+
+  private periodicResync(): void {
+    if (this.stopping) return;
+    const r = this.engine.resync();
+    if (r.put || r.deleted) this.log.warn({ put: r.put, deleted: r.deleted }, 'the rule map had drifted from the rules (something else wrote to it): corrected');
   }
 
   // ---- data path attachment ------------------------------------------------------------
@@ -181,8 +315,10 @@ export class NodeRuntime {
   // ---- inputs ------------------------------------------------------------------------------
 
   private onSaChanges(events: SaEvent[]): void {
-    if (events.some((e) => e.type.startsWith('policy-'))) this.engine.setPolicies(this.watcher.mirror.allPolicies());
-    this.engine.onSaEvents(events);
+    this.engine.batch(() => {
+      if (events.some((e) => e.type.startsWith('policy-'))) this.engine.setPolicies(this.watcher.mirror.allPolicies());
+      this.engine.onSaEvents(events);
+    });
     this.updateMhPeers();
   }
 
@@ -205,7 +341,7 @@ export class NodeRuntime {
 
   private inboundMhSas(src: string, dst: string): Array<{ proto: 'esp' | 'ah'; spi: number }> {
     return this.engine
-      .trackedSas()
+      .trackedWith(src)
       .filter((t) => (t.cls.cls === 'mh' || t.cls.cls === 'mpd') && t.cls.dir === 'in' && t.sa.saddr === src && t.sa.key.daddr === dst)
       .map((t) => ({ proto: t.sa.key.proto, spi: t.sa.key.spi }));
   }
@@ -222,8 +358,8 @@ export class NodeRuntime {
     this.coa = choice;
     await this.tunnel!.follow(choice.coa);
     if (await this.tunnel!.ifindex()) this.datapath.attach(this.tunnel!.name, 'egress', { mode: this.config.datapath.attachMode });
-    this.engine.setCoa(choice.coa, choice.ifindex);
-    await this.pushIpsec(); // the tunnel's protection follows the CoA at once (HAIPSEC I6, E07)
+    // the tunnel's protection follows the CoA at once (HAIPSEC I6, E07); one rule write batch per move
+    await this.pushIpsec(() => this.engine.setCoa(choice.coa, choice.ifindex));
     this.dispatch({ type: 'movement', coa: choice.coa, atHome: choice.atHome });
   }
 
@@ -266,7 +402,7 @@ export class NodeRuntime {
           this.log[a.level](a.fields, a.msg);
           break;
         case 'binding-changed':
-          this.onBindings(a);
+          this.engine.batch(() => this.onBindings(a));
           break;
       }
     }
@@ -274,15 +410,14 @@ export class NodeRuntime {
 
   private onBindings(a: Extract<Mip6Action, { type: 'binding-changed' }>): void {
     if (a.role === 'mn') {
-      for (const b of a.bindings) {
-        if (b.home) continue; // the HA is reached through the tunnel; its MH rules do not depend on the binding
-        this.engine.setMyBinding(b.peer, b.coa && !b.deregistering ? { coa: b.coa, state: b.state } : null);
-      }
+      this.applyMnView(a.bindings);
     } else if (a.role === 'cn') {
       for (const b of a.bindings) {
         this.engine.setPeerBinding(b.hoa, b.removed ? null : { acceptedCoa: b.acceptedCoa, ...(b.provenCoa ? { provenCoa: b.provenCoa } : {}) });
       }
     } else {
+      const ha = this.node.ha;
+      if (ha) this.sequenceFile?.save(() => ha.lastSequences());
       for (const b of a.bindings) {
         this.engine.setHaBinding(b.hoa, b.removed ? null : { coa: b.coa });
         if (b.removed) this.haCoas.delete(b.hoa);
@@ -317,6 +452,8 @@ export class NodeRuntime {
     }
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.missAbort.abort();
     this.movement?.close();
     this.mh?.close();
     await this.queue.idle();
@@ -328,6 +465,9 @@ export class NodeRuntime {
     } else {
       this.datapath?.close();
     }
+    this.sequenceFile?.flush();
+    if (o.keepKernelState) this.mnBindingsFile?.flush();
+    else rmSync(join(this.config.state.dir, MN_BINDINGS_FILE), { force: true }); // nothing of it is left in the kernel
     this.watcher?.close();
     this.rt?.close();
     this.log.info({ keptKernelState: o.keepKernelState }, 'iro-ctl node stopped');
@@ -339,6 +479,10 @@ export class NodeRuntime {
     const rules = this.engine.rules().map(({ entry, reasons }) => ({ id: entry.id, rules: [entry.src, entry.dst].filter(Boolean), oif: entry.oif, reasons, counters: this.datapath.ruleCounters(entry.id) }));
     return {
       role: this.config.role,
+      pid: process.pid,
+      adoptedDatapath: this.datapath.adopted,
+      firstSync: this.firstSync,
+      firstPush: this.firstPush,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       coa: this.coa ? { coa: this.coa.coa, ifname: this.coa.ifname, atHome: this.coa.atHome, why: this.coa.why } : null,
       pfkey: this.watcher.pfkey ? 'on' : (this.watcher.pfkeyNotice ?? 'off'),
@@ -347,7 +491,7 @@ export class NodeRuntime {
       ha: this.node.ha?.status(this.now()) ?? null,
       sas: this.engine.trackedSas().map((t) => ({ sa: t.sa.key, saddr: t.sa.saddr, class: t.cls.cls, dir: t.cls.dir, peer: t.cls.peer?.address, why: t.cls.why })),
       rules,
-      datapath: { counters: this.datapath.stats(), attachments: this.datapath.attachments() },
+      datapath: { counters: this.datapath.stats(), attachments: this.datapath.attachments(), misses: { ...this.misses } },
       signalling: { counters: Object.fromEntries(this.counters), mhDrops: Object.fromEntries(this.mh.drops) },
     };
   }

@@ -54,17 +54,17 @@ test('systemd-analyze verify accepts both units (binary path replaced by a stub)
   }
 });
 
-test('L01 the units run `daemon` and `down` with the configuration, Type=exec, restart on failure, the four capabilities only', () => {
+test('L01 L05 the units run `daemon` with the configuration and no ExecStop (a stop or restart keeps the kernel state for the next start to adopt), Type=exec, restart on failure, the four capabilities only', () => {
   for (const u of UNITS) {
     const d = directives(readFileSync(`deploy/systemd/${u}`, 'utf8'));
     const cfg = u === 'iro-ctl.service' ? '/etc/iro-ctl/iro-ctl.yaml' : '/etc/iro-ctl/%i.yaml';
     assert.deepEqual(d.get('Type'), ['exec'], u);
     assert.deepEqual(d.get('ExecStart'), [`/usr/local/bin/iro-ctl daemon --config ${cfg}`], u);
-    assert.deepEqual(d.get('ExecStop'), [`/usr/local/bin/iro-ctl down --config ${cfg}`], u);
+    assert.equal(d.get('ExecStop'), undefined, `${u}: \`down\` on every restart would defeat adoption (L05)`);
     assert.deepEqual(d.get('Restart'), ['on-failure'], u);
     assert.deepEqual(d.get('CapabilityBoundingSet')?.[0]?.split(/\s+/).sort(), ['CAP_BPF', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN'], u);
     assert.deepEqual(d.get('RuntimeDirectory'), [u === 'iro-ctl.service' ? 'iro-ctl' : 'iro-ctl/%i'], u);
-    assert.deepEqual(d.get('RuntimeDirectoryPreserve'), ['restart'], u);
+    assert.deepEqual(d.get('RuntimeDirectoryPreserve'), ['yes'], u);
     assert.deepEqual(d.get('ProtectSystem'), ['strict'], u);
     assert.deepEqual(d.get('NoNewPrivileges'), ['yes'], u);
     // PF_KEY and netlink must stay reachable; bpffs (/sys/fs/bpf) and /proc/sys must stay writable

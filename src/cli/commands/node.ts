@@ -1,11 +1,12 @@
 // `iro-ctl daemon | up | down | status | config | preflight`: running a node from its YAML file.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, describeConfig, formatIssue, loadConfig, ownershipOf, redactedConfig, type NodeConfig } from '../../config/index.ts';
 import { runDaemon } from '../../daemon/main.ts';
 import { controlAlive, controlRequest } from '../../daemon/control.ts';
+import { MN_BINDINGS_FILE } from '../../daemon/persisted.ts';
 import { kernelFeatures, missingCapabilities, effectiveCaps } from '../../daemon/preflight.ts';
 import { Datapath } from '../../datapath/datapath.ts';
 import { XfrmClient } from '../../kernel/xfrm/client.ts';
@@ -53,6 +54,11 @@ async function offlineDown(c: NodeConfig): Promise<string[]> {
     }
   } finally {
     rt.close();
+  }
+  const bindings = join(c.state.dir, MN_BINDINGS_FILE);
+  if (existsSync(bindings)) {
+    rmSync(bindings);
+    done.push(`removed ${bindings}`);
   }
   if (existsSync(c.datapath.pinDir)) {
     Datapath.open({ pinDir: c.datapath.pinDir, stateFile: c.datapath.stateFile }).destroy();

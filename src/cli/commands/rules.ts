@@ -138,7 +138,7 @@ export function registerRules(program: Command, g: () => GlobalOptions): void {
 
   program
     .command('events')
-    .description('print data path events (unknown SPIs from a HoA, optional mismatches)')
+    .description('print data path events (unknown SPIs from a HoA, optional mismatches); while a node daemon runs it consumes them too (each event reaches one reader), so read its log instead')
     .option('--count <n>', 'stop after N events', (v) => Number(v))
     .option('--timeout <s>', 'stop after S seconds', (v) => Number(v))
     .action(async (o: { count?: number; timeout?: number }) => {
