@@ -2,17 +2,24 @@
 // (which use the standard IRO topology's addresses and interface names), one shared key
 // directory made at test time, per-node control sockets, state and pin directories, and the
 // daemons started for real (`iro-ctl daemon --netns NS`).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { projectRoot } from '../../../src/kernel/native.ts';
-import { controlRequest } from '../../../src/daemon/control.ts';
+import { controlAlive, controlRequest } from '../../../src/daemon/control.ts';
 import { keyBitsFor } from '../../../src/config/algorithms.ts';
 
-export type NodeName = 'mn' | 'ha' | 'cn';
+/** The kernel log's last lines (a crashed or OOM-killed daemon leaves its trace there). */
+function kernelLogTail(): string {
+  const r = spawnSync('dmesg', [], { encoding: 'utf8' });
+  return r.status === 0 ? `\nkernel log tail:\n${r.stdout.split('\n').slice(-15).join('\n')}` : '';
+}
+
+/** A node and its example file deploy/examples/<name>.yaml (mn2: a second MN, the first one's MN peer). */
+export type NodeName = 'mn' | 'ha' | 'cn' | 'mn2';
 
 export interface DeployedNode {
   name: NodeName;
@@ -20,7 +27,17 @@ export interface DeployedNode {
   socket: string;
   pinDir: string;
   log: string;
+  /** when started by start() (a child of the test); null when started by `iro-ctl up` */
   proc: ChildProcess | null;
+  /** the daemon's pid, however it was started */
+  pid: number | null;
+  ns: string | null;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
 
 function* keyFiles(v: unknown): Generator<{ alg: string; keyFile: string }> {
@@ -39,6 +56,13 @@ export class Deployment {
 
   constructor(tag: string) {
     this.dir = mkdtempSync(join(tmpdir(), `iro-deploy-${tag}-`));
+  }
+
+  /** The key bytes written for `keyFile` (as named in the configuration), for a node without iro-ctl. */
+  key(keyFile: string): Buffer {
+    const k = this.keys.get(keyFile);
+    if (!k) throw new Error(`no key was written for ${keyFile}`);
+    return k;
   }
 
   /** All key bytes written (to check that none leaks into logs or output). */
@@ -69,7 +93,7 @@ export class Deployment {
     const config = join(this.dir, `${name}.yaml`);
     writeFileSync(config, stringify(doc), { mode: 0o600 });
     mkdirSync(run, { recursive: true });
-    const node: DeployedNode = { name, config, socket: join(run, 'control.sock'), pinDir, log: join(run, 'daemon.log'), proc: null };
+    const node: DeployedNode = { name, config, socket: join(run, 'control.sock'), pinDir, log: join(run, 'daemon.log'), proc: null, pid: null, ns: null };
     this.nodes.set(name, node);
     return node;
   }
@@ -86,9 +110,13 @@ export class Deployment {
     proc.stderr!.on('data', (d) => out.push(String(d)));
     proc.on('exit', () => writeFileSync(n.log, out.join('')));
     n.proc = proc;
+    n.pid = proc.pid ?? null;
+    n.ns = ns;
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      if (proc.exitCode !== null) throw new Error(`${name} daemon exited (${proc.exitCode}) during start-up:\n${out.join('').slice(-4000)}`);
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`${name} daemon exited (${proc.exitCode ?? proc.signalCode}) during start-up:\n${out.join('').slice(-4000)}${kernelLogTail()}`);
+      }
       try {
         await controlRequest(n.socket, 'status', 2000);
         return n;
@@ -96,7 +124,55 @@ export class Deployment {
         await new Promise((r) => setTimeout(r, 300));
       }
     }
-    throw new Error(`${name} daemon did not come up in time:\n${out.join('').slice(-4000)}`);
+    throw new Error(`${name} daemon did not come up in time:\n${out.join('').slice(-4000)}${kernelLogTail()}`);
+  }
+
+  /** Run `iro-ctl ARGS` (the real CLI, as a user would) against a configured node's config and namespace. */
+  cli(name: NodeName, ns: string, args: string[], timeoutMs = 300_000): Promise<CliResult> {
+    const n = this.nodes.get(name)!;
+    const [cmd, ...rest] = args;
+    const argv = [join(projectRoot(), 'bin', 'iro-ctl.js'), '--json', cmd!, ...rest, '--config', n.config, '--netns', ns];
+    return new Promise((resolve) => {
+      execFile(process.execPath, argv, { timeout: timeoutMs, env: { ...process.env, IRO_LOG_PRETTY: '0' } }, (err, stdout, stderr) => {
+        const e = err as (Error & { code?: unknown; signal?: string | null }) | null;
+        const code = !e ? 0 : typeof e.code === 'number' ? e.code : 1;
+        resolve({ code, stdout, stderr: e?.signal ? `${stderr}(killed by ${e.signal})${kernelLogTail()}` : stderr });
+      });
+    });
+  }
+
+  /** `iro-ctl up` (a detached daemon, as a user starts it); resolves with its status once it is up. */
+  async up(name: NodeName, ns: string): Promise<Record<string, unknown>> {
+    const r = await this.cli(name, ns, ['up', '--timeout', '300']);
+    if (r.code !== 0) {
+      const log = join(this.dir, `run-${name}`, 'daemon.log');
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-4000) : '(no daemon log)';
+      throw new Error(`iro-ctl up (${name}) failed (${r.code}):\n${r.stdout}\n${r.stderr}\ndaemon log:\n${tail}`);
+    }
+    const st = JSON.parse(r.stdout) as Record<string, unknown>;
+    const n = this.nodes.get(name)!;
+    n.ns = ns;
+    if (typeof st.pid === 'number') n.pid = st.pid;
+    return st;
+  }
+
+  /** SIGKILL the node's daemon (no clean-up of any kind) and wait until it is gone. */
+  async kill(name: NodeName): Promise<void> {
+    const n = this.nodes.get(name)!;
+    if (!n.pid) throw new Error(`${name}: no daemon pid known`);
+    process.kill(n.pid, 'SIGKILL');
+    const end = Date.now() + 10_000;
+    while (Date.now() < end) {
+      try {
+        process.kill(n.pid, 0);
+      } catch {
+        n.pid = null;
+        n.proc = null;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${name}: daemon ${n.pid} survived SIGKILL`);
   }
 
   /** The daemon output so far (for failure messages). */
@@ -125,27 +201,27 @@ export class Deployment {
     throw new Error(`${name}: ${what} did not happen within ${timeoutMs / 1000} s; last status:\n${JSON.stringify(last, null, 1).slice(0, 6000)}`);
   }
 
-  /** Stop every daemon (`down`: deregister and remove) and remove the directory. */
-  async destroy(): Promise<void> {
+  /** Stop every daemon that still runs (`down`: deregister and remove); their logs stay readable. */
+  async stopAll(): Promise<void> {
     for (const n of this.nodes.values()) {
-      if (!n.proc || n.proc.exitCode !== null) continue;
-      try {
-        await controlRequest(n.socket, 'down', 20_000);
-      } catch {
-        /* already gone */
+      const exited = n.proc && n.proc.exitCode === null ? new Promise<void>((r) => n.proc!.once('exit', () => r())) : Promise.resolve();
+      if (await controlAlive(n.socket)) {
+        try {
+          await controlRequest(n.socket, 'down', 20_000);
+        } catch {
+          /* already gone */
+        }
+        const end = Date.now() + 15_000;
+        while (Date.now() < end && (await controlAlive(n.socket))) await new Promise((r) => setTimeout(r, 100));
+        if (n.pid && (await controlAlive(n.socket))) process.kill(n.pid, 'SIGKILL');
       }
-      await new Promise<void>((r) => {
-        if (n.proc!.exitCode !== null) return r();
-        const t = setTimeout(() => {
-          n.proc!.kill('SIGKILL');
-          r();
-        }, 15_000);
-        n.proc!.on('exit', () => {
-          clearTimeout(t);
-          r();
-        });
-      });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     }
+  }
+
+  /** stopAll(), then remove the pins and the directory. */
+  async destroy(): Promise<void> {
+    await this.stopAll();
     for (const n of this.nodes.values()) rmSync(n.pinDir, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
