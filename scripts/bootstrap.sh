@@ -66,6 +66,16 @@ fi
 # BPF objects: make tracks the dependencies itself.
 make -s -C bpf >"$stamps/bpf.log" 2>&1 || { tail -30 "$stamps/bpf.log" >&2; say "BPF build failed"; exit 1; }
 
+# The compiled CLI and daemon (dist/): rebuilt when a source under src/ is newer than the last
+# build. bin/iro-ctl.js runs it only while it is current, else the sources through tsx.
+if [ ! -f dist/.built ] || [ -n "$(find src tsconfig.json tsconfig.build.json -newer dist/.built 2>/dev/null | head -1)" ]; then
+  say "compiling the TypeScript sources"
+  touch "$stamps/ts-build-start"
+  npx tsc -p tsconfig.build.json >"$stamps/tsc.log" 2>&1 || { tail -30 "$stamps/tsc.log" >&2; say "TypeScript build failed"; exit 1; }
+  # the stamp carries the time the build started: a source edited during the build stays newer
+  touch -r "$stamps/ts-build-start" dist/.built
+fi
+
 # bpffs: the data path pins under /sys/fs/bpf/iro-ctl.
 if [ "$(id -u)" = 0 ] && ! mount | grep -q ' /sys/fs/bpf type bpf'; then
   mkdir -p /sys/fs/bpf 2>/dev/null && mount -t bpf bpf /sys/fs/bpf 2>/dev/null || say "could not mount bpffs on /sys/fs/bpf"

@@ -79,6 +79,7 @@ export class NodeRuntime {
   /** what the start-up push changed in the kernel's SAD/SPD (a restart or a second start: nothing, E09) */
   private firstPush: { added: number; replaced: number; removed: number; unchanged: number } | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
+  private pushQueued = false;
   private readonly missAbort = new AbortController();
   private readonly misses = { resolved: 0, known: 0, noSa: 0, untracked: 0, failed: 0 };
   private stopping = false;
@@ -232,14 +233,28 @@ export class NodeRuntime {
     return mergeDesired(toDesiredIpsec(c), tunnelProtection(c, coaOf));
   }
 
-  /** Rules first (with whatever else changed, in one engine batch), then the SAs. */
-  private async pushIpsec(alsoInBatch?: () => void): Promise<void> {
+  /** Rules first (with whatever else changed, in one engine batch), then `beforePush`, then the SAs. */
+  private async pushIpsec(alsoInBatch?: () => void, beforePush?: () => void): Promise<void> {
     const desired = this.desiredIpsec();
     this.engine.batch(() => {
       alsoInBatch?.();
       this.engine.expectSas(desired.sas.map(saInfoFromPush));
     });
+    beforePush?.();
     await this.pusher.apply(desired);
+  }
+
+  /**
+   * One push after a burst of binding changes: a push compares the whole owned SAD/SPD, so a
+   * push per BU would make a home agent's BU rate depend on how many MNs it serves.
+   */
+  private schedulePush(): void {
+    if (this.pushQueued) return;
+    this.pushQueued = true;
+    void this.queue.run('IPsec push after binding changes', async () => {
+      this.pushQueued = false;
+      await this.pushIpsec();
+    });
   }
 
   // ---- the miss path ---------------------------------------------------------------------------
@@ -358,9 +373,13 @@ export class NodeRuntime {
     this.coa = choice;
     await this.tunnel!.follow(choice.coa);
     if (await this.tunnel!.ifindex()) this.datapath.attach(this.tunnel!.name, 'egress', { mode: this.config.datapath.attachMode });
-    // the tunnel's protection follows the CoA at once (HAIPSEC I6, E07); one rule write batch per move
-    await this.pushIpsec(() => this.engine.setCoa(choice.coa, choice.ifindex));
-    this.dispatch({ type: 'movement', coa: choice.coa, atHome: choice.atHome });
+    // One rule write batch per move, then the BUs: they need the rules for the new CoA, not the
+    // tunnel SAs, whose push (hundreds of ms under load) would only delay them. The tunnel's
+    // protection follows right after the BU registering the CoA ([HAIPSEC] I6, E07).
+    await this.pushIpsec(
+      () => this.engine.setCoa(choice.coa, choice.ifindex),
+      () => this.dispatch({ type: 'movement', coa: choice.coa, atHome: choice.atHome }),
+    );
   }
 
   // ---- the signalling loop -----------------------------------------------------------------
@@ -420,12 +439,12 @@ export class NodeRuntime {
       if (ha) this.sequenceFile?.save(() => ha.lastSequences());
       for (const b of a.bindings) {
         this.engine.setHaBinding(b.hoa, b.removed ? null : { coa: b.coa });
+        const before = this.haCoas.get(b.hoa);
         if (b.removed) this.haCoas.delete(b.hoa);
         else this.haCoas.set(b.hoa, b.coa);
-        void this.queue.run(`home binding ${b.hoa}`, async () => {
-          await this.home!.setBinding(b.hoa, b.removed ? null : b.coa);
-          await this.pushIpsec(); // the tunnel to the MN goes to its new CoA (HAIPSEC I7, E06)
-        });
+        if (!b.removed && before === b.coa) continue; // a refresh: the kernel side is already right
+        void this.queue.run(`home binding ${b.hoa}`, () => this.home!.setBinding(b.hoa, b.removed ? null : b.coa));
+        this.schedulePush(); // the tunnel to the MN goes to its new CoA (HAIPSEC I7, E06)
       }
     }
   }
