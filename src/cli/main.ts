@@ -30,7 +30,8 @@ export async function main(argv: string[]): Promise<number> {
   const { program } = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // a command that completed but found a problem (e.g. preflight) sets process.exitCode
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
