@@ -1,6 +1,7 @@
 // Human-readable `iro-ctl status` (the JSON form is --json). Keys never reach it: the status
 // object holds none.
 type Obj = Record<string, unknown>;
+const OWNED_LISTED = 32;
 
 export function formatStatus(st: Obj): string {
   const lines: string[] = [];
@@ -23,6 +24,13 @@ export function formatStatus(st: Obj): string {
   for (const b of cn?.bindings ?? []) lines.push(`  mobile node ${String(b.hoa)}: accepted ${String(b.acceptedCoa ?? '-')}, proven ${String(b.provenCoa ?? '-')}${b.pendingCoa ? `, testing ${String(b.pendingCoa)}` : ''}`);
   const ha = st.ha as { entries?: Obj[] } | null;
   for (const b of ha?.entries ?? []) lines.push(`  home address ${String(b.hoa)} -> ${String(b.coa)}`);
+  const owned = st.owned as { sas?: Obj[]; policies?: number } | undefined;
+  if (owned?.sas) {
+    lines.push(`owned: ${owned.sas.length} SAs, ${String(owned.policies)} policies`);
+    // a home agent serving many MNs owns four SAs per MN: the text lists the first ones (--json has all)
+    for (const s of owned.sas.slice(0, OWNED_LISTED)) lines.push(`  ${String(s.proto)} spi 0x${Number(s.spi).toString(16)} ${String(s.saddr)} -> ${String(s.daddr)} ${String(s.mode)}`);
+    if (owned.sas.length > OWNED_LISTED) lines.push(`  ... ${owned.sas.length - OWNED_LISTED} more (iro-ctl status --json)`);
+  }
   const sas = (st.sas as Obj[]) ?? [];
   lines.push(`tracked SAs: ${sas.length}`);
   for (const s of sas) {

@@ -494,6 +494,15 @@ export class NodeRuntime {
 
   // ---- status ------------------------------------------------------------------------------------
 
+  /** What iro-ctl pushed and `down` removes (incl. the MN-HA tunnel SAs, which no rule tracks); never keys. */
+  private ownedSummary(): { sas: Array<Record<string, unknown>>; policies: number } {
+    const d = this.desiredIpsec();
+    return {
+      sas: d.sas.map((s) => ({ proto: s.proto, spi: s.spi >>> 0, saddr: s.saddr, daddr: s.daddr, mode: s.mode })),
+      policies: d.policies.length,
+    };
+  }
+
   status(): Record<string, unknown> {
     const rules = this.engine.rules().map(({ entry, reasons }) => ({ id: entry.id, rules: [entry.src, entry.dst].filter(Boolean), oif: entry.oif, reasons, counters: this.datapath.ruleCounters(entry.id) }));
     return {
@@ -508,6 +517,7 @@ export class NodeRuntime {
       mn: this.node.mn?.status(this.now()) ?? null,
       cn: this.node.cn?.status(this.now()) ?? null,
       ha: this.node.ha?.status(this.now()) ?? null,
+      owned: this.ownedSummary(),
       sas: this.engine.trackedSas().map((t) => ({ sa: t.sa.key, saddr: t.sa.saddr, class: t.cls.cls, dir: t.cls.dir, peer: t.cls.peer?.address, why: t.cls.why })),
       rules,
       datapath: { counters: this.datapath.stats(), attachments: this.datapath.attachments(), misses: { ...this.misses } },
