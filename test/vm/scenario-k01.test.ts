@@ -25,6 +25,8 @@ test('K01 static keying, full IRO flow: home registration, BU -> AOTC -> AOTR ->
   for (const n of ['ha', 'cn', 'mn'] as const) dep.configure(n);
   await dep.start('ha', topo.ha.ns);
   await dep.start('cn', topo.cn.ns);
+  // the signalling on the MN's foreign link, from before the MN starts
+  const sigA = await topo.capture('foreignA', { at: 'router' });
   await dep.start('mn', topo.mn.ns);
 
   // I06/G11: home registration in IRO mode, then proxy ND for the HoA on the home link
@@ -38,6 +40,33 @@ test('K01 static keying, full IRO flow: home registration, BU -> AOTC -> AOTR ->
   const cnSt = await dep.status('cn');
   const b = (cnSt.cn as { bindings: Array<Record<string, unknown>> }).bindings.find((x) => x.hoa === canonicalIPv6(addr.mn.hoa));
   assert.equal(b?.provenCoa, canonicalIPv6(addr.mn.coaA), 'the CN proved the CoA (AOTC/AOTR) before accepting');
+
+  // on the wire (the MH is encrypted, so by SPI): G11 the home BU (SA1) from the CoA straight to
+  // the HA and the BA (SA2) back, ESP right after the IPv6 header (no HAO, no RH2); G04 the MN's
+  // MH to the CN (BU, AOTR) from the CoA; H03 the CN's MH (AOTC, BA) to the CoA
+  const coa = canonicalIPv6(addr.mn.coaA);
+  const sig = await sigA.stop();
+  const bySpi = (spi: number) => sig.packets.filter((p) => p.esp.some((e) => e.spi === spi));
+  const expectOnWire = (spi: number, min: number, src: string, dst: string, what: string) => {
+    const ps = bySpi(spi);
+    assert.ok(ps.length >= min, `${what}: at least ${min} packet(s) with SPI 0x${spi.toString(16)}:\n${sig.text.slice(0, 4000)}`);
+    for (const p of ps) {
+      assert.deepEqual([p.src, p.dst], [src, dst], `${what}: ${p.summary}`);
+      assert.deepEqual(p.headerChain, [50], `${what}: no HAO, no RH2: ${p.summary}`);
+    }
+  };
+  expectOnWire(0x1001, 1, coa, canonicalIPv6(addr.ha), 'G11 home BU');
+  expectOnWire(0x1002, 1, canonicalIPv6(addr.ha), coa, 'G11 home BA');
+  expectOnWire(0x2001, 2, coa, canonicalIPv6(addr.cn), 'G04 BU and AOTR to the CN');
+  expectOnWire(0x2002, 2, canonicalIPv6(addr.cn), coa, 'H03 AOTC and BA to the CoA');
+
+  // I06: a node on the home link resolving the HoA gets the HA's link-layer address
+  const haMac = /link\/ether ([0-9a-f:]{17})/.exec(topo.ha.ip('link', 'show', 'home'))?.[1];
+  assert.ok(haMac, "the HA's home interface has a MAC");
+  // the echo may or may not come back (through the MN-HA tunnel); only the resolution matters
+  topo.router.exec(['ping', '-6', '-c', '1', '-W', '2', addr.mn.hoa], { check: false });
+  const resolved = topo.router.ip('-6', 'neigh', 'show', addr.mn.hoa);
+  assert.match(resolved, new RegExp(`lladdr ${haMac}`), `I06: the router resolved the HoA to the HA (${haMac}): ${resolved}`);
 
   const server = await startEchoServer(topo.cn, addr.cn, 7100);
   try {
