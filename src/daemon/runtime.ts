@@ -22,7 +22,7 @@ import { MhSocket, type MhReceived } from '../mip6/socket.ts';
 import { MovementDetector } from '../mip6/movement-detector.ts';
 import type { CoaChoice } from '../mip6/movement.ts';
 import { MnHomeTunnel } from '../mip6/kernel/mn-tunnel.ts';
-import { HaHome } from '../mip6/kernel/ha-home.ts';
+import { HaHome, tunnelNameFor } from '../mip6/kernel/ha-home.ts';
 import type { Logger } from '../obs/log.ts';
 import { mip6Options } from './mip6-options.ts';
 import { SerialQueue } from './serial.ts';
@@ -324,7 +324,17 @@ export class NodeRuntime {
       }
       for (const dir of ['ingress', 'egress'] as Direction[]) this.datapath.attach(ifname, dir, { mode: this.config.datapath.attachMode });
     }
-    if (this.tunnel && (await this.tunnel.ifindex())) this.datapath.attach(this.tunnel.name, 'egress', { mode: this.config.datapath.attachMode });
+    await this.attachTunnel();
+  }
+
+  /**
+   * The MN-HA tunnel device gets both programs: egress sends tracked ESP/AH out directly
+   * (OP-27); ingress restores what arrives through the HA with a peer's CoA as source, i.e. the
+   * MH of another mobile node addressed to our HoA (MN-MN, OP-7: its BU goes to our HoA).
+   */
+  private async attachTunnel(): Promise<void> {
+    if (!this.tunnel || !(await this.tunnel.ifindex())) return;
+    for (const dir of ['ingress', 'egress'] as Direction[]) this.datapath.attach(this.tunnel.name, dir, { mode: this.config.datapath.attachMode });
   }
 
   // ---- inputs ------------------------------------------------------------------------------
@@ -372,7 +382,7 @@ export class NodeRuntime {
   private async onMovement(choice: CoaChoice): Promise<void> {
     this.coa = choice;
     await this.tunnel!.follow(choice.coa);
-    if (await this.tunnel!.ifindex()) this.datapath.attach(this.tunnel!.name, 'egress', { mode: this.config.datapath.attachMode });
+    await this.attachTunnel();
     // One rule write batch per move, then the BUs: they need the rules for the new CoA, not the
     // tunnel SAs, whose push (hundreds of ms under load) would only delay them. The tunnel's
     // protection follows right after the BU registering the CoA ([HAIPSEC] I6, E07).
@@ -443,10 +453,23 @@ export class NodeRuntime {
         if (b.removed) this.haCoas.delete(b.hoa);
         else this.haCoas.set(b.hoa, b.coa);
         if (!b.removed && before === b.coa) continue; // a refresh: the kernel side is already right
-        void this.queue.run(`home binding ${b.hoa}`, () => this.home!.setBinding(b.hoa, b.removed ? null : b.coa));
+        void this.queue.run(`home binding ${b.hoa}`, () => this.homeBinding(b.hoa, b.removed ? null : b.coa));
         this.schedulePush(); // the tunnel to the MN goes to its new CoA (HAIPSEC I7, E06)
       }
     }
+  }
+
+  /**
+   * The HA's kernel side of one binding: proxy ND and the tunnel to the CoA, with the remap
+   * program on the tunnel's egress. The HoA's route leads into the tunnel, so without it the
+   * BA and the other MH/MPD messages to the HoA would be tunnelled; with it their rules send
+   * them to the CoA directly (IRO §7: remapping rules instead of RH2).
+   */
+  private async homeBinding(hoa: string, coa: string | null): Promise<void> {
+    const name = tunnelNameFor(hoa);
+    if (!coa && this.datapath.attachments().some((a) => a.ifname === name)) this.datapath.detach(name, 'egress');
+    await this.home!.setBinding(hoa, coa);
+    if (coa) this.datapath.attach(name, 'egress', { mode: this.config.datapath.attachMode });
   }
 
   private count(name: string): void {

@@ -53,7 +53,9 @@ function kernelSnapshot(t: IroTopology): string {
 }
 
 function rulesOf(st: Record<string, unknown>): string {
-  return JSON.stringify((st.rules as Array<{ id: string; rules: string[]; oif: number }>).map((r) => [r.id, r.rules, r.oif]));
+  // by id: the status lists them in the engine's insertion order, which a restart may change
+  const rules = (st.rules as Array<{ id: string; rules: string[]; oif: number }>).map((r) => [r.id, r.rules, r.oif] as const);
+  return JSON.stringify(rules.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
 }
 
 function assertNoKeys(d: Deployment, text: string, what: string): void {
@@ -99,7 +101,7 @@ test('E09 a second `iro-ctl up` with the same configuration changes nothing; L04
   assert.deepEqual(st.owned.sas.map((s) => s.spi).sort(), [...OWNED_SPIS].sort(), 'status lists every SA iro-ctl owns');
   // the MN-HA tunnel SAs (0x1011/0x1012) are owned but never remapped (App. H): not tracked
   assert.deepEqual(st.sas.map((s) => s.sa.spi).sort(), OWNED_SPIS.filter((s) => s !== 0x1011 && s !== 0x1012).sort(), 'the IRO-tracked SAs');
-  assert.match(text, /"srcHits":\d+/);
+  assert.match(text, /"srcHits":"\d+"/, 'per-rule counters (64-bit, as decimal strings)');
   assertNoKeys(dep, human.stdout + human.stderr, 'iro-ctl status');
   assert.deepEqual(foreignState(topo), foreignBefore, 'the foreign SA and policy are untouched by up');
 });
