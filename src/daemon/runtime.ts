@@ -22,7 +22,7 @@ import { MhSocket, type MhReceived } from '../mip6/socket.ts';
 import { MovementDetector } from '../mip6/movement-detector.ts';
 import type { CoaChoice } from '../mip6/movement.ts';
 import { MnHomeTunnel } from '../mip6/kernel/mn-tunnel.ts';
-import { HaHome, tunnelNameFor } from '../mip6/kernel/ha-home.ts';
+import { HaHome } from '../mip6/kernel/ha-home.ts';
 import type { Logger } from '../obs/log.ts';
 import { mip6Options } from './mip6-options.ts';
 import { SerialQueue } from './serial.ts';
@@ -453,23 +453,10 @@ export class NodeRuntime {
         if (b.removed) this.haCoas.delete(b.hoa);
         else this.haCoas.set(b.hoa, b.coa);
         if (!b.removed && before === b.coa) continue; // a refresh: the kernel side is already right
-        void this.queue.run(`home binding ${b.hoa}`, () => this.homeBinding(b.hoa, b.removed ? null : b.coa));
+        void this.queue.run(`home binding ${b.hoa}`, () => this.home!.setBinding(b.hoa, b.removed ? null : b.coa));
         this.schedulePush(); // the tunnel to the MN goes to its new CoA (HAIPSEC I7, E06)
       }
     }
-  }
-
-  /**
-   * The HA's kernel side of one binding: proxy ND and the tunnel to the CoA, with the remap
-   * program on the tunnel's egress. The HoA's route leads into the tunnel, so without it the
-   * BA and the other MH/MPD messages to the HoA would be tunnelled; with it their rules send
-   * them to the CoA directly (IRO §7: remapping rules instead of RH2).
-   */
-  private async homeBinding(hoa: string, coa: string | null): Promise<void> {
-    const name = tunnelNameFor(hoa);
-    if (!coa && this.datapath.attachments().some((a) => a.ifname === name)) this.datapath.detach(name, 'egress');
-    await this.home!.setBinding(hoa, coa);
-    if (coa) this.datapath.attach(name, 'egress', { mode: this.config.datapath.attachMode });
   }
 
   private count(name: string): void {
