@@ -76,7 +76,7 @@ test('L01 L05 the units run `daemon` with the configuration and no ExecStop (a s
 });
 
 test('the example configurations reference keys only by path: no inline key is committed', () => {
-  for (const n of ['mn', 'cn', 'ha']) {
+  for (const n of ['mn', 'cn', 'ha', 'mn2']) {
     const text = readFileSync(`deploy/examples/${n}.yaml`, 'utf8');
     assert.doesNotMatch(text.replace(/^\s*#.*$/gm, ''), /\bkey:/, `${n}.yaml`);
     assert.match(text, /keyFile: keys\//);
