@@ -84,6 +84,8 @@ export class MhSocket {
       cmsgs.push({ level: SOL_SOCKET, type: SO_MARK, data: m });
     }
     this.sock.send(bytes, { addr: sockaddrIn6(s.dst), cmsgs });
+    // debug only: the handover benchmark times each signalling step from these lines
+    this.log.debug({ kind: s.msg.kind, src: s.src, dst: s.dst, onWireSrc: s.onWireSrc, onWireDst: s.onWireDst }, 'mobility header sent');
   }
 
   start(onMessage: (m: MhReceived) => void): void {
@@ -129,6 +131,7 @@ export class MhSocket {
     const markMsg = d.cmsgs.find((c) => c.level === SOL_SOCKET && c.type === SO_MARK);
     const mark = markMsg ? markMsg.data.readUInt32LE(0) : undefined;
     const onWire = this.opts.channel.incoming(mark, this.opts.candidateSas?.(src, dst) ?? [], process.hrtime.bigint(), this.rcvMark);
+    this.log.debug({ kind: decoded.msg.kind, src, dst, onWireSrc: onWire.src, onWireDst: onWire.dst, ifindex }, 'mobility header received');
     return { msg: decoded.msg, src, dst, onWire, ifindex };
   }
 }

@@ -1,5 +1,6 @@
 // What one vm-tier boot costs (informational, no target): wall time of boot + an empty guest
-// test file, and of boot + a trivial shell command, with the guest's own phase times.
+// test file, of boot + a trivial shell command, with the guest's own phase times, and of the
+// issue-4 step-4 scenario (the direct-path proof).
 // Under TCG these depend on the machine and its load; compare runs on the same machine only.
 import { bootGuest } from '../vm/boot.ts';
 import { runGuestTests } from '../vm/harness.ts';
@@ -30,6 +31,16 @@ const bench: BenchModule = async () => {
     figures.push({ name: '  guest: node --test (runner + 1 file, tsx)', value: t.end - t.ready, unit: 's' });
     figures.push({ name: '  host: qemu start + firmware + power-off', value: b.wallSeconds - t.end, unit: 's' });
   }
+
+  // the issue-4 step-4 proof (ESP and AH transport HoA<->CN with the fast path on both ends, then a move)
+  const step4 = 'test/vm/iro-direct-path.test.ts';
+  const proof = await runGuestTests([step4], { timeoutS: 900 });
+  if (proof.problems.length || proof.exitCode !== 0 || proof.summary.fail !== 0 || proof.summary.pass < 1) {
+    throw new Error(`boot + ${step4} failed: ${proof.problems.join('; ') || `exit ${proof.exitCode}, ${proof.summary.fail} failed`}\n${proof.boot.consoleTail}`);
+  }
+  figures.push({ name: `boot + ${step4} (${proof.summary.pass} tests), wall`, value: proof.boot.wallSeconds, unit: 's', note: proof.boot.accel });
+  const pt = proof.boot.guestTimes;
+  if (pt.ready !== undefined && pt.end !== undefined) figures.push({ name: '  guest: the scenario itself', value: pt.end - pt.ready, unit: 's' });
   return { suite, figures };
 };
 
