@@ -15,8 +15,8 @@ mkdir -p "$stamps"
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
 base_pkgs="clang llvm libbpf-dev libelf-dev zlib1g-dev make gcc g++ python3 iproute2 pkg-config tcpdump"
-test_pkgs="tcpdump bpftool iputils-ping"
-vm_pkgs="qemu-system-x86 linux-image-amd64 busybox-static strongswan-charon strongswan-swanctl"
+test_pkgs="bpftool iputils-ping"
+vm_pkgs="qemu-system-x86 linux-image-amd64 busybox-static"
 
 pkgs=$base_pkgs
 case "$mode" in
