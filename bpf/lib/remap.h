@@ -114,11 +114,10 @@ static __always_inline int iro_apply(struct __sk_buff *skb, const struct iro_pkt
 
 	if (ingress || !(src_changed || dst_changed)) return IRO_PASS;
 	if (l3dev) {
-		if (!r->oif) {
-			iro_count(IRO_STAT_L3_NO_OIF);
-			return IRO_PASS;
-		}
-		return iro_redirect_from_l3(skb, r->oif);
+		if (r->oif) return iro_redirect_from_l3(skb, r->oif);
+		if (dst_changed) return iro_reroute_l3(skb, p, &new_src, &new_dst);
+		iro_count(IRO_STAT_L3_NO_OIF);
+		return IRO_PASS;
 	}
 	if (r->oif && r->oif != skb->ifindex) {
 		iro_count(IRO_STAT_REDIRECT);

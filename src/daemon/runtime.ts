@@ -22,14 +22,14 @@ import { MhSocket, type MhReceived } from '../mip6/socket.ts';
 import { MovementDetector } from '../mip6/movement-detector.ts';
 import type { CoaChoice } from '../mip6/movement.ts';
 import { MnHomeTunnel } from '../mip6/kernel/mn-tunnel.ts';
-import { HaHome } from '../mip6/kernel/ha-home.ts';
+import { HaHome, tunnelNameFor } from '../mip6/kernel/ha-home.ts';
 import type { Logger } from '../obs/log.ts';
 import { mip6Options } from './mip6-options.ts';
 import { SerialQueue } from './serial.ts';
 import { MN_BINDINGS_FILE, PersistedJson, isMnBindingsFile, isSequenceFile, type MnBindingsFile, type SequenceFile } from './persisted.ts';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import type { MnBindingView } from '../mip6/types.ts';
+import type { HaBindingsChanged, MnBindingView } from '../mip6/types.ts';
 
 export interface RuntimeOptions {
   config: NodeConfig;
@@ -414,15 +414,18 @@ export class NodeRuntime {
   }
 
   private perform(actions: Mip6Action[]): void {
+    // HA: a binding to a new CoA first moves the MN's tunnel (and its SAs) there, then the BA
+    // leaves. The BA goes to the CoA directly; sent at once it would register the MN while the
+    // traffic the HA tunnels to it still goes to the old CoA (HAIPSEC I7).
+    let afterTunnelMove = false;
+    for (const a of actions) {
+      if (a.type === 'binding-changed' && a.role === 'ha') this.engine.batch(() => (afterTunnelMove = this.onHaBindings(a) || afterTunnelMove));
+    }
     for (const a of actions) {
       switch (a.type) {
         case 'send':
-          try {
-            this.mh.send(a);
-          } catch (e) {
-            this.count('mh-send-error');
-            this.log.warn({ error: (e as Error).message, to: a.dst, kind: a.msg.kind }, 'sending a mobility header message failed');
-          }
+          if (afterTunnelMove) void this.queue.run(`${a.msg.kind} to ${a.dst} after the tunnel move`, () => this.sendMh(a));
+          else this.sendMh(a);
           break;
         case 'counter':
           this.count(a.name);
@@ -431,9 +434,18 @@ export class NodeRuntime {
           this.log[a.level](a.fields, a.msg);
           break;
         case 'binding-changed':
-          this.engine.batch(() => this.onBindings(a));
+          if (a.role !== 'ha') this.engine.batch(() => this.onBindings(a));
           break;
       }
+    }
+  }
+
+  private sendMh(a: Extract<Mip6Action, { type: 'send' }>): void {
+    try {
+      this.mh.send(a);
+    } catch (e) {
+      this.count('mh-send-error');
+      this.log.warn({ error: (e as Error).message, to: a.dst, kind: a.msg.kind }, 'sending a mobility header message failed');
     }
   }
 
@@ -444,19 +456,38 @@ export class NodeRuntime {
       for (const b of a.bindings) {
         this.engine.setPeerBinding(b.hoa, b.removed ? null : { acceptedCoa: b.acceptedCoa, ...(b.provenCoa ? { provenCoa: b.provenCoa } : {}) });
       }
-    } else {
-      const ha = this.node.ha;
-      if (ha) this.sequenceFile?.save(() => ha.lastSequences());
-      for (const b of a.bindings) {
-        this.engine.setHaBinding(b.hoa, b.removed ? null : { coa: b.coa });
-        const before = this.haCoas.get(b.hoa);
-        if (b.removed) this.haCoas.delete(b.hoa);
-        else this.haCoas.set(b.hoa, b.coa);
-        if (!b.removed && before === b.coa) continue; // a refresh: the kernel side is already right
-        void this.queue.run(`home binding ${b.hoa}`, () => this.home!.setBinding(b.hoa, b.removed ? null : b.coa));
-        this.schedulePush(); // the tunnel to the MN goes to its new CoA (HAIPSEC I7, E06)
-      }
     }
+  }
+
+  /** The HA's bindings; true when a tunnel moves to a new CoA (kernel work queued). */
+  private onHaBindings(a: HaBindingsChanged): boolean {
+    const ha = this.node.ha;
+    if (ha) this.sequenceFile?.save(() => ha.lastSequences());
+    let moved = false;
+    for (const b of a.bindings) {
+      this.engine.setHaBinding(b.hoa, b.removed ? null : { coa: b.coa });
+      const before = this.haCoas.get(b.hoa);
+      if (b.removed) this.haCoas.delete(b.hoa);
+      else this.haCoas.set(b.hoa, b.coa);
+      if (!b.removed && before === b.coa) continue; // a refresh: the kernel side is already right
+      moved ||= !b.removed;
+      void this.queue.run(`home binding ${b.hoa}`, () => this.homeBinding(b.hoa, b.removed ? null : b.coa));
+      this.schedulePush(); // the tunnel to the MN goes to its new CoA (HAIPSEC I7, E06)
+    }
+    return moved;
+  }
+
+  /**
+   * The HA's kernel side of one binding: proxy ND and the tunnel to the CoA, with the remap
+   * program on the tunnel's egress. The HoA's route leads into the tunnel; the program sends
+   * the BA and the other MH/MPD messages with rules to the CoA directly (IRO §7: remapping
+   * rules instead of RH2) and leaves everything else in the tunnel.
+   */
+  private async homeBinding(hoa: string, coa: string | null): Promise<void> {
+    const name = tunnelNameFor(hoa);
+    if (!coa && this.datapath.attachments().some((x) => x.ifname === name)) this.datapath.detach(name, 'egress');
+    await this.home!.setBinding(hoa, coa);
+    if (coa) this.datapath.attach(name, 'egress', { mode: this.config.datapath.attachMode });
   }
 
   private count(name: string): void {

@@ -42,9 +42,8 @@ test('K01 static keying, full IRO flow: home registration, BU -> AOTC -> AOTR ->
   assert.equal(b?.provenCoa, canonicalIPv6(addr.mn.coaA), 'the CN proved the CoA (AOTC/AOTR) before accepting');
 
   // on the wire (the MH is encrypted, so by SPI): G11 the home BU (SA1) from the CoA straight to
-  // the HA, ESP right after the IPv6 header (no HAO, no RH2); G04 the MN's MH to the CN (BU,
-  // AOTR) from the CoA; H03 the CN's MH (AOTC, BA) to the CoA. The HA's BA (SA2) reaches the MN
-  // inside the MN-HA tunnel (outer dst the CoA), not remapped: docs/decisions.md D20.
+  // the HA and the BA (SA2) back to the CoA, ESP right after the IPv6 header (no HAO, no RH2);
+  // G04 the MN's MH to the CN (BU, AOTR) from the CoA; H03 the CN's MH (AOTC, BA) to the CoA
   const coa = canonicalIPv6(addr.mn.coaA);
   const sig = await sigA.stop();
   const bySpi = (spi: number) => sig.packets.filter((p) => p.esp.some((e) => e.spi === spi));
@@ -57,6 +56,7 @@ test('K01 static keying, full IRO flow: home registration, BU -> AOTC -> AOTR ->
     }
   };
   expectOnWire(0x1001, 1, coa, canonicalIPv6(addr.ha), 'G11 home BU');
+  expectOnWire(0x1002, 1, canonicalIPv6(addr.ha), coa, 'G11 home BA');
   expectOnWire(0x2001, 2, coa, canonicalIPv6(addr.cn), 'G04 BU and AOTR to the CN');
   expectOnWire(0x2002, 2, canonicalIPv6(addr.cn), coa, 'H03 AOTC and BA to the CoA');
 
