@@ -34,7 +34,6 @@ export function checkIro(c: NodeConfig, p: Problems): void {
     p.error(['iro', 'ownership', 'reqidCount'], `the range 0x${reqidBase.toString(16)} + ${reqidCount} goes past 0xffffffff (reqids are 32 bits)`);
   }
   if (c.kernel.pfkey === 'off') {
-    if (c.kernel.push === 'pfkey') p.error(['kernel', 'push'], 'push: pfkey needs PF_KEY, but kernel.pfkey is off');
     if (c.kernel.pfkeyPromiscuous) p.error(['kernel', 'pfkeyPromiscuous'], 'promiscuous PF_KEY (DIGEST OP-18 b) needs PF_KEY, but kernel.pfkey is off');
   }
 }

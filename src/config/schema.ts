@@ -49,8 +49,10 @@ const kernelSchema = z.strictObject({
   pfkey: z.enum(['auto', 'on', 'off']).default('auto'),
   /** OP-18 b: SADB_X_PROMISC, to see other daemons' GETSPI replies */
   pfkeyPromiscuous: z.boolean().default(false),
-  /** decisions D11: push static SAs through XFRM (default) or PF_KEY */
-  push: z.enum(['xfrm', 'pfkey']).default('xfrm'),
+  /** decisions D11: SAs and policies are pushed through XFRM; PF_KEY only observes */
+  push: z
+    .literal('xfrm', { error: 'expected xfrm: iro-ctl pushes through XFRM only, PF_KEY cannot express a 128-bit hmac(sha256) ICV or an MH-type selector (docs/decisions.md D11)' })
+    .default('xfrm'),
 });
 
 const mnSchema = z.strictObject({

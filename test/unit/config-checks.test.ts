@@ -199,8 +199,8 @@ test('OP-47 the owned reqid range: non-zero base, inside 32 bits, large enough f
   oneError(two.replace('src: HoA, dst: server', 'src: HoA, dst: server, reqid: 7'), 'ipsec.sas[0].reqid', /expected a reqid inside iro\.ownership \(448790528-448856063\).*found 7/);
 });
 
-test('kernel: push through PF_KEY or promiscuous PF_KEY need PF_KEY', () => {
-  oneError(`${CN}kernel: { pfkey: off, push: pfkey }\n`, 'kernel.push', /needs PF_KEY/);
+test('kernel: pushing is through XFRM only (D11); promiscuous PF_KEY needs PF_KEY', () => {
+  oneError(`${CN}kernel: { push: pfkey }\n`, 'kernel.push', /XFRM only.*128-bit hmac\(sha256\) ICV/);
   oneError(`${CN}kernel: { pfkey: off, pfkeyPromiscuous: true }\n`, 'kernel.pfkeyPromiscuous', /needs PF_KEY/);
 });
 
