@@ -42,13 +42,19 @@ export interface EchoServer {
   stop(): Promise<void>;
 }
 
-export async function startEchoServer(host: Host, addr: string, port: number): Promise<EchoServer> {
-  const proc = host.spawn(['python3', '-u', '-c', SERVER, addr, String(port)]);
+/** Start a python server script and wait for its "ready" line. */
+async function spawnReady(host: Host, what: string, script: string, args: string[]): Promise<BackgroundProcess> {
+  const proc = host.spawn(['python3', '-u', '-c', script, ...args]);
   const deadline = Date.now() + 20_000;
   while (!proc.stdout.includes('ready')) {
-    if (Date.now() > deadline || !proc.running) throw new Error(`echo server on ${host.name} did not start: ${proc.stderr}`);
+    if (Date.now() > deadline || !proc.running) throw new Error(`${what} on ${host.name} did not start: ${proc.stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  return proc;
+}
+
+export async function startEchoServer(host: Host, addr: string, port: number): Promise<EchoServer> {
+  const proc = await spawnReady(host, 'echo server', SERVER, [addr, String(port)]);
   return {
     proc,
     seen: () =>
@@ -104,14 +110,8 @@ print("done", n, flush=True)
 `;
 
 /** A TCP line-echo server (long-lived connections), for streams that must survive a move. */
-export async function startStreamServer(host: Host, addr: string, port: number): Promise<BackgroundProcess> {
-  const proc = host.spawn(['python3', '-u', '-c', STREAM_SERVER, addr, String(port)]);
-  const deadline = Date.now() + 20_000;
-  while (!proc.stdout.includes('ready')) {
-    if (Date.now() > deadline || !proc.running) throw new Error(`stream server on ${host.name} did not start: ${proc.stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return proc;
+export function startStreamServer(host: Host, addr: string, port: number): Promise<BackgroundProcess> {
+  return spawnReady(host, 'stream server', STREAM_SERVER, [addr, String(port)]);
 }
 
 /** A TCP client sending one line every `gapS` and waiting for its echo, for `seconds`. */
@@ -128,4 +128,45 @@ export function streamEchoes(p: BackgroundProcess): Array<[number, number]> {
       const [, n, rtt] = l.split(' ');
       return [Number(n), Number(rtt)] as [number, number];
     });
+}
+
+const BULK_SERVER = `
+import socket, sys, hashlib
+addr, port = sys.argv[1], int(sys.argv[2])
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind((addr, port)); t.listen(4)
+print("ready", flush=True)
+while True:
+    c, peer = t.accept(); h = hashlib.sha256(); n = 0
+    while True:
+        d = c.recv(65536)
+        if not d: break
+        h.update(d); n += len(d)
+    print("bulk", peer[0], n, h.hexdigest(), flush=True)
+    c.sendall(("%d %s" % (n, h.hexdigest())).encode()); c.close()
+`;
+
+const BULK_CLIENT = `
+import socket, sys, hashlib, os, time
+src, dst, port, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+data = os.urandom(size)
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); s.bind((src, 0)); s.settimeout(60)
+t0 = time.time(); s.connect((dst, port)); s.sendall(data); s.shutdown(socket.SHUT_WR)
+reply = b""
+while True:
+    d = s.recv(4096)
+    if not d: break
+    reply += d
+print(size, hashlib.sha256(data).hexdigest(), reply.decode(), "%.3f" % (time.time() - t0))
+`;
+
+/** A TCP sink: counts and hashes what each connection sends, answers "<bytes> <sha256>". */
+export function startBulkServer(host: Host, addr: string, port: number): Promise<BackgroundProcess> {
+  return spawnReady(host, 'bulk server', BULK_SERVER, [addr, String(port)]);
+}
+
+/** Send `size` random bytes from src over TCP; what was sent and what the server counted. */
+export async function bulkSend(host: Host, src: string, dst: string, port: number, size: number): Promise<{ sent: { bytes: number; sha: string }; received: { bytes: number; sha: string }; seconds: number }> {
+  const r = await host.run(['python3', '-c', BULK_CLIENT, src, dst, String(port), String(size)], { timeoutMs: 90_000 });
+  const [bytes, sha, rbytes, rsha, secs] = r.stdout.trim().split(' ');
+  return { sent: { bytes: Number(bytes), sha: sha! }, received: { bytes: Number(rbytes), sha: rsha ?? '' }, seconds: Number(secs) };
 }
