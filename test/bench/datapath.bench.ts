@@ -131,13 +131,18 @@ export default async function run(): Promise<BenchSuite[]> {
     let t0 = process.hrtime.bigint();
     for (const e of batch.slice(0, 50_000)) dp.putEntry(e);
     const single = 50_000 / (Number(process.hrtime.bigint() - t0) / 1e9);
-    dp.reconcileEntries(new Map());
-    t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch.length; i += 10_000) dp.putEntries(batch.slice(i, i + 10_000));
-    const batched = batch.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+    // batched: one untimed round warms the JIT (a daemon runs warm), then the median of three
+    const rounds: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      dp.reconcileEntries(new Map());
+      t0 = process.hrtime.bigint();
+      for (let i = 0; i < batch.length; i += 10_000) dp.putEntries(batch.slice(i, i + 10_000));
+      if (round > 0) rounds.push(batch.length / (Number(process.hrtime.bigint() - t0) / 1e9));
+    }
+    const batched = rounds.sort((a, b) => a - b)[1]!;
     figures.push(
       { name: 'rule updates from TS, single', value: single, unit: 'rules/s' },
-      { name: 'rule updates from TS, batched (10k per call)', value: batched, unit: 'rules/s', target: '>= 500k/s', met: batched >= 500_000 },
+      { name: 'rule updates from TS, batched (10k per call), median of 3 after a warm-up', value: batched, unit: 'rules/s', target: '>= 500k/s', met: batched >= 500_000 },
     );
     figures.push({ name: 'instructions (xlated) of iro_egress', value: dp.programs.iro_egress.info.xlatedLength / 8, unit: 'insns' });
   } finally {
