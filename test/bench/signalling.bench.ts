@@ -12,7 +12,7 @@
 //    real data path remaps an ESP packet (HoA -> CoA, and both ends for MN-MN) without adding a
 //    byte; the same packet through the HA tunnel (IPv6-in-IPv6, built here: the host kernel has
 //    no ip6tnl) and with standard RO headers (HAO, RH2, built here) are captured the same way.
-// Not here: the VM handover interruption for K05 (a scenario elsewhere).
+// Not here: the VM handover interruption for K05 (handover.bench.ts).
 import assert from 'node:assert/strict';
 import { isRoot, tierUnavailable } from '../lib/capabilities.ts';
 import { openTestDatapath, destroyQuietly } from '../lib/datapath-fixture.ts';
@@ -274,6 +274,5 @@ export default async function run(): Promise<BenchSuite[]> {
   const why = tierUnavailable('netns');
   if (why) out.push({ suite: 'on-wire bytes', figures: [], skipped: why });
   else out.push({ suite: 'on-wire bytes', figures: await wireFigures() });
-  out.push({ suite: 'signalling (VM)', figures: [], skipped: 'K05 handover interruption / RTT: measured by the VM scenario elsewhere, not here' });
   return out;
 }
