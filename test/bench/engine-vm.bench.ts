@@ -2,10 +2,8 @@
 // synthetic events is in engine.bench.ts). One guest boot runs test/bench/vm-engine/guest.ts:
 // data SAs added and deleted through XFRM netlink while the engine runs. No target in the VM
 // (TCG); the NEWSA round trip alone is given so the engine's share can be read off.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { tierUnavailable } from '../lib/capabilities.ts';
-import { bootGuest } from '../vm/boot.ts';
+import { runGuestJob } from './guest-job.ts';
 import { percentile } from './iro-state.ts';
 import type { BenchFigure, BenchModule } from './types.ts';
 import type { VmEngineResult } from './vm-engine/guest.ts';
@@ -29,20 +27,8 @@ export function vmEngineFigures(r: VmEngineResult, accel: string): BenchFigure[]
 const bench: BenchModule = async () => {
   const why = tierUnavailable('vm');
   if (why) return { suite, figures: [], skipped: why };
-  const boot = await bootGuest({
-    job: { mode: 'command', command: '"$IRO_NODE" --import tsx test/bench/vm-engine/guest.ts /run/iro/vm-engine.json' },
-    timeoutS: 900,
-    keepResults: true,
-  });
-  try {
-    const file = join(boot.resultsDir, 'vm-engine.json');
-    if (boot.exitCode !== 0 || !existsSync(file)) {
-      throw new Error(`the guest run failed (exit ${boot.exitCode}, timed out: ${boot.timedOut}):\n${(boot.guestLog || boot.consoleTail).trimEnd().split('\n').slice(-40).join('\n')}`);
-    }
-    return { suite, figures: vmEngineFigures(JSON.parse(readFileSync(file, 'utf8')) as VmEngineResult, boot.accel) };
-  } finally {
-    rmSync(boot.resultsDir, { recursive: true, force: true });
-  }
+  const { result, accel } = await runGuestJob<VmEngineResult>({ script: 'test/bench/vm-engine/guest.ts', name: 'vm-engine', timeoutS: 900 });
+  return { suite, figures: vmEngineFigures(result, accel) };
 };
 
 export default bench;

@@ -2,21 +2,18 @@
 // the example configurations (static keys): the MN registers with its HA in IRO mode and with
 // the CN (BU -> AOTC -> AOTR -> BA), then IPsec data HoA<->CN flows directly, and the home link
 // sees none of it.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { skipUnlessGuest } from '../lib/capabilities.ts';
 import { iroTopology, type IroTopology } from '../lib/topology/index.ts';
-import { Deployment, mnEntry } from '../lib/scenario/deployment.ts';
+import { Deployment, destroyAfterTests, mnEntry } from '../lib/scenario/deployment.ts';
 import { startEchoServer, echo } from '../lib/scenario/peers.ts';
 import { canonicalIPv6 } from '../../src/common/ipv6.ts';
 
 const skip = skipUnlessGuest();
 let topo: IroTopology | undefined;
 let dep: Deployment | undefined;
-after(async () => {
-  await dep?.destroy();
-  await topo?.destroy();
-});
+destroyAfterTests(() => [dep, topo]);
 
 test('K01 static keying, full IRO flow: home registration, BU -> AOTC -> AOTR -> BA with the CN, then direct ESP data', { skip, timeout: 600_000 }, async () => {
   topo = await iroTopology({ prefix: 'k01' });

@@ -5,11 +5,11 @@
 // CoA1 <-> CoA2 with both addresses remapped on both ends (IRO §5.2.2 example 3; the MH SAs:
 // example 4), no home address in any header on either foreign link, and none of it through
 // the home link.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { skipUnlessGuest } from '../lib/capabilities.ts';
 import { iroTopology, packetsWithAddressInHeaders, type IroTopology } from '../lib/topology/index.ts';
-import { Deployment, mnEntry } from '../lib/scenario/deployment.ts';
+import { Deployment, destroyAfterTests, mnEntry } from '../lib/scenario/deployment.ts';
 import { addMn2Peer, addMn2ToHa } from '../lib/scenario/mn-pair.ts';
 import { echo, startEchoServer } from '../lib/scenario/peers.ts';
 import { canonicalIPv6 } from '../../src/common/ipv6.ts';
@@ -17,10 +17,7 @@ import { canonicalIPv6 } from '../../src/common/ipv6.ts';
 const skip = skipUnlessGuest();
 let topo: IroTopology | undefined;
 let dep: Deployment | undefined;
-after(async () => {
-  await dep?.destroy();
-  await topo?.destroy();
-});
+destroyAfterTests(() => [dep, topo]);
 
 // deploy/examples/mn2.yaml
 const MH_1TO2 = 0x3001;

@@ -4,21 +4,18 @@
 // gives the attempt up (unansweredFallbackMs) and its HoA traffic to the CN goes through the
 // protected HA tunnel, end to end, while no packet on the foreign link ever carries the HoA in
 // a header, before the BU, while it is unanswered, or after (K04, App. J).
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { skipUnlessGuest } from '../lib/capabilities.ts';
 import { iroTopology, packetsWithAddressInHeaders, type IroTopology } from '../lib/topology/index.ts';
-import { Deployment, mnEntry } from '../lib/scenario/deployment.ts';
+import { Deployment, destroyAfterTests, mnEntry } from '../lib/scenario/deployment.ts';
 import { echo, startEchoServer } from '../lib/scenario/peers.ts';
 import { canonicalIPv6 } from '../../src/common/ipv6.ts';
 
 const skip = skipUnlessGuest();
 let topo: IroTopology | undefined;
 let dep: Deployment | undefined;
-after(async () => {
-  await dep?.destroy();
-  await topo?.destroy();
-});
+destroyAfterTests(() => [dep, topo]);
 
 const MH_TO_CN = 0x2001;
 const MH_TO_MN = 0x2002;

@@ -4,21 +4,18 @@
 // kernel lowers the path MTU of the HoA's flow to the CN (the route the HoA traffic takes) and
 // a large TCP upload over ESP completes. Without the restore the error would be about a flow
 // (CoA -> CN) no socket or SA of the MN uses, and the upload would stall (no MTU probing).
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { skipUnlessGuest } from '../lib/capabilities.ts';
 import { iroTopology, type IroTopology } from '../lib/topology/index.ts';
-import { Deployment, mnEntry } from '../lib/scenario/deployment.ts';
+import { Deployment, destroyAfterTests, mnEntry } from '../lib/scenario/deployment.ts';
 import { bulkSend, startBulkServer } from '../lib/scenario/peers.ts';
 import { canonicalIPv6, formatIPv6 } from '../../src/common/ipv6.ts';
 
 const skip = skipUnlessGuest();
 let topo: IroTopology | undefined;
 let dep: Deployment | undefined;
-after(async () => {
-  await dep?.destroy();
-  await topo?.destroy();
-});
+destroyAfterTests(() => [dep, topo]);
 
 const DATA_TO_CN = 0x2003;
 const SMALL_MTU = 1280;

@@ -1,21 +1,18 @@
 // K02, K03, K05, K11, E06, E07, G01 with three real daemons: the MN-HA tunnel is ESP-protected
 // and follows the CoA; non-IPsec HoA traffic stays in it; a TCP stream over ESP survives a move
 // between the two foreign links; no capture on a foreign link ever shows the HoA in a header.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { skipUnlessGuest } from '../lib/capabilities.ts';
 import { iroTopology, packetsWithAddressInHeaders, type IroTopology } from '../lib/topology/index.ts';
-import { Deployment, mnEntry } from '../lib/scenario/deployment.ts';
+import { Deployment, destroyAfterTests, mnEntry } from '../lib/scenario/deployment.ts';
 import { startStreamServer, startStreamClient, streamEchoes } from '../lib/scenario/peers.ts';
 import { canonicalIPv6 } from '../../src/common/ipv6.ts';
 
 const skip = skipUnlessGuest();
 let topo: IroTopology | undefined;
 let dep: Deployment | undefined;
-after(async () => {
-  await dep?.destroy();
-  await topo?.destroy();
-});
+destroyAfterTests(() => [dep, topo]);
 
 const TUNNEL_SPIS = new Set([0x1011, 0x1012]);
 

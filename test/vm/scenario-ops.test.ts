@@ -4,24 +4,21 @@
 // and taken down with `iro-ctl down` (deregistration at the HA and the CN, then exactly what
 // iro-ctl owns is removed: a foreign SA and policy survive byte for byte). No key ever shows
 // in the status, the CLI output or any daemon log.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { skipUnlessGuest } from '../lib/capabilities.ts';
 import { iroTopology, type IroTopology } from '../lib/topology/index.ts';
-import { Deployment, mnEntry } from '../lib/scenario/deployment.ts';
+import { Deployment, destroyAfterTests, mnEntry } from '../lib/scenario/deployment.ts';
 import { startFlow, startFlowServer } from '../lib/scenario/flows.ts';
 import { canonicalIPv6 } from '../../src/common/ipv6.ts';
 
 const skip = skipUnlessGuest();
 let topo: IroTopology | undefined;
 let dep: Deployment | undefined;
-after(async () => {
-  await dep?.destroy();
-  await topo?.destroy();
-});
+destroyAfterTests(() => [dep, topo]);
 
 const OWNED_SPIS = [0x1001, 0x1002, 0x1005, 0x1006, 0x1011, 0x1012, 0x2001, 0x2002, 0x2003, 0x2004];
 const DATA_TO_CN = 0x2003;

@@ -3,6 +3,7 @@
 // directory made at test time, per-node control sockets, state and pin directories, and the
 // daemons started for real (`iro-ctl daemon --netns NS`).
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,16 @@ import { parse, stringify } from 'yaml';
 import { projectRoot } from '../../../src/kernel/native.ts';
 import { controlAlive, controlRequest } from '../../../src/daemon/control.ts';
 import { keyBitsFor } from '../../../src/config/algorithms.ts';
+
+/**
+ * A scenario file's teardown: after its tests, destroy what `parts()` returns by then (the
+ * deployment before its topology), whatever the tests left behind.
+ */
+export function destroyAfterTests(parts: () => ReadonlyArray<{ destroy(): Promise<unknown> } | undefined>): void {
+  after(async () => {
+    for (const p of parts()) await p?.destroy();
+  });
+}
 
 /** The kernel log's last lines (a crashed or OOM-killed daemon leaves its trace there). */
 function kernelLogTail(): string {
