@@ -12,7 +12,8 @@ import { iroTopology, packetsWithAddressInHeaders, type IroTopology } from '../l
 import { Deployment, destroyAfterTests, mnEntry } from '../lib/scenario/deployment.ts';
 import { addMn2Peer, addMn2ToHa } from '../lib/scenario/mn-pair.ts';
 import { echo, startEchoServer } from '../lib/scenario/peers.ts';
-import { canonicalIPv6 } from '../../src/common/ipv6.ts';
+import { canonicalIPv6, parseIPv6 } from '../../src/common/ipv6.ts';
+import { encodeMh } from '../../src/mip6/codec/index.ts';
 
 const skip = skipUnlessGuest();
 let topo: IroTopology | undefined;
@@ -189,5 +190,73 @@ test('K07 OP-7 K04 C07: two MNs register with each other, then UDP and TCP HoA1 
     const st = await dep.status(name);
     const r = (st.rules as Array<{ id: string; counters: Record<string, number> | null }>).find((x) => x.id === `out/esp/${outData}/${peerHoa}`);
     assert.ok(r?.counters && (r.counters.srcHits ?? 0) >= 5 && (r.counters.dstHits ?? 0) >= 5, `${name}: the example-3 out rule was used: ${JSON.stringify(r?.counters)}`);
+  }
+});
+
+// I01 in IRO mode: a home BU has no HAO, its home address is the packet's source, and the
+// HA's incoming rule for an SA writes that SA's HoA there (`::` -> HoA). So a BU "for HoA1"
+// sent over MN2's SA (keyed with MN2's keys, from HoA1, by a node on the path) is
+// authenticated as MN2's and can only ever concern HoA2: HoA1's binding stays as it was.
+const MN2_BU_SA = 0x1101;
+
+/** The packets an SA of `host` has processed (`ip -s xfrm state`). */
+function saPackets(host: IroTopology['ha'], spi: number): number {
+  const blocks = host.ip('-s', '-6', 'xfrm', 'state').split(/\n(?=src )/);
+  const b = blocks.find((x) => new RegExp(`spi 0x0*${spi.toString(16)}\\(`).test(x) || new RegExp(`spi 0x0*${spi.toString(16)}\\b`).test(x));
+  const m = b?.match(/lifetime current:\s*\n\s*\d+\(bytes\), (\d+)\(packets\)/);
+  assert.ok(m, `SA 0x${spi.toString(16)} and its counters in \`ip -s xfrm state\``);
+  return Number(m[1]);
+}
+
+const haEntry = (st: Record<string, unknown>, hoa: string) => (st.ha as { entries: Array<Record<string, unknown>> }).entries.find((e) => e.hoa === hoa);
+
+test('I01 a BU for HoA1 sent over MN2\'s SA is authenticated as MN2\'s: HoA1\'s home binding does not change', { skip, timeout: 300_000 }, async () => {
+  assert.ok(topo && dep, 'the K07 test set up the deployment');
+  const { addr } = topo;
+  const ha = canonicalIPv6(addr.ha);
+  const hoa1 = canonicalIPv6(addr.mn.hoa);
+  const hoa2 = canonicalIPv6(addr.mn2!.hoa);
+  const before = await dep.status('ha');
+  const hoa1Before = haEntry(before, hoa1);
+  assert.ok(hoa1Before && hoa1Before.coa === canonicalIPv6(addr.mn.coaA), `HoA1 is registered: ${JSON.stringify(before.ha)}`);
+  const seq2 = Number(haEntry(before, hoa2)?.lastSequence ?? 0);
+  const packetsBefore = saPackets(topo.ha, MN2_BU_SA);
+
+  // the forger: the router (on the path to the home link), with MN2's SA1 keys and HoA1 as source
+  const r = topo.router;
+  r.sysctl('net.ipv6.ip_nonlocal_bind', 1);
+  // (its sequence numbers start far above MN2's, or the HA's replay window would drop it first)
+  r.ip('-6', 'xfrm', 'state', 'add', 'src', hoa1, 'dst', ha, 'proto', 'esp', 'spi', `0x${MN2_BU_SA.toString(16)}`, 'reqid', '7001', 'mode', 'transport', 'replay-oseq', '100000',
+    'auth-trunc', 'hmac(sha256)', `0x${dep.key('keys/home2-sa1.auth').toString('hex')}`, '128', 'enc', 'cbc(aes)', `0x${dep.key('keys/home2-sa1.enc').toString('hex')}`);
+  r.ip('-6', 'xfrm', 'policy', 'add', 'src', `${hoa1}/128`, 'dst', `${ha}/128`, 'proto', '135', 'dir', 'out',
+    'tmpl', 'src', hoa1, 'dst', ha, 'proto', 'esp', 'reqid', '7001', 'mode', 'transport');
+  const forgedCoa = canonicalIPv6(addr.router.foreignA);
+  const bu = encodeMh({ kind: 'bu', sequence: (seq2 + 10) & 0xffff, ack: true, home: true, linkLocal: false, keyManagement: false, otherFlags: 0, lifetime: 3600,
+    options: [{ kind: 'alternateCoa', address: parseIPv6(forgedCoa) }] });
+  try {
+    r.exec(['python3', '-c', `
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135)
+s.setsockopt(socket.IPPROTO_IPV6, 7, 4)  # IPV6_CHECKSUM at offset 4: the kernel fills the MH checksum
+s.bind((sys.argv[1], 0))
+s.sendto(bytes.fromhex(sys.argv[3]), (sys.argv[2], 0))
+`, hoa1, ha, bu.toString('hex')]);
+    // the HA decrypted it with MN2's SA (its packet counter moved) ...
+    const deadline = Date.now() + 10_000;
+    while (saPackets(topo.ha, MN2_BU_SA) === packetsBefore && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    assert.ok(saPackets(topo.ha, MN2_BU_SA) > packetsBefore, "the forged BU reached the HA's SA of MN2 and passed ESP");
+    await new Promise((res) => setTimeout(res, 1000));
+    // ... and HoA1's binding is as it was
+    const after = await dep.status('ha');
+    assert.deepEqual(
+      { coa: haEntry(after, hoa1)?.coa, lastSequence: haEntry(after, hoa1)?.lastSequence },
+      { coa: hoa1Before.coa, lastSequence: hoa1Before.lastSequence },
+      `HoA1's binding changed: ${JSON.stringify(after.ha)}`,
+    );
+    assert.match(topo.ha.ip('-6', 'neigh', 'show', 'proxy'), new RegExp(hoa1), 'the HA still defends HoA1');
+  } finally {
+    r.ip('-6', 'xfrm', 'policy', 'delete', 'src', `${hoa1}/128`, 'dst', `${ha}/128`, 'proto', '135', 'dir', 'out');
+    r.ip('-6', 'xfrm', 'state', 'delete', 'src', hoa1, 'dst', ha, 'proto', 'esp', 'spi', `0x${MN2_BU_SA.toString(16)}`);
+    r.sysctl('net.ipv6.ip_nonlocal_bind', 0);
   }
 });
