@@ -231,6 +231,26 @@ describe('MN retransmission (fake clock)', () => {
     assert.deepEqual(seqs, [100, 101, 102, 103, 104, 105, 106, 107]);
   });
 
+  test('K08/OP-7: a correspondent BU takes the rule\'s way first, its retransmissions go to the peer\'s home address; home BUs always the rule\'s way', () => {
+    const s = setup();
+    s.away();
+    s.to(7_000);
+    const cn = s.sendTimes(CN, 'bu').map((x) => x.send.onWireDst ?? null);
+    assert.deepEqual(cn, [null, CN, CN, CN]);
+    assert.ok(s.sendTimes(HA, 'bu').every((x) => x.send.onWireDst === undefined), 'home BUs carry no on-wire destination');
+  });
+
+  test('K08/OP-7: the AOTR (and its repeats) goes back to where the AOTC came from when that is not the peer\'s address (a mobile peer\'s new CoA)', () => {
+    const s = setup();
+    s.away();
+    const peerCoa = '2001:db8:77::5';
+    s.ev(rx(aotc(), { src: CN, dst: HOA, onWireDst: COA1, onWireSrc: peerCoa }), 100);
+    s.to(2_000);
+    const aotrs = s.sendTimes(CN, 'aotr').map((x) => [x.send.onWireSrc, x.send.onWireDst]);
+    assert.ok(aotrs.length >= 2, 'the AOTR was repeated');
+    for (const a of aotrs) assert.deepEqual(a, [COA1, peerCoa]);
+  });
+
   test('G06: a first home registration starts at InitialBindackTimeoutFirstReg (1.5 s), then doubles to 32 s', () => {
     const s = setup();
     s.away();

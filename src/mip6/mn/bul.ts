@@ -23,7 +23,8 @@ export interface Attempt {
   /** A BU waits for the MAX_UPDATE_RATE window. */
   deferred: boolean;
   /** AOTR phase (OP-3): the nonce to repeat, its back-off and how many were sent. */
-  aotr: { nonce: Buffer; timeout: number; tries: number } | null;
+  /** `onWireDst`: where the AOTC came from, when that is not the peer's own address (a mobile peer's CoA) */
+  aotr: { nonce: Buffer; timeout: number; tries: number; onWireDst?: Address } | null;
 }
 
 /** An early CoA test of `candidate` with one peer (IRO §4.5.2). */

@@ -366,14 +366,18 @@ export class MobileNode implements Mip6Role {
       this.o.log('debug', 'answered a home address test', { peer: e.peer });
       return;
     }
+    // The AOTR goes back where the AOTC came from: a mobile peer (MN-MN) tests us from its
+    // current CoA, which may not be the one we proved for it last (both moved, K08).
+    const replyTo = onWire(ev.onWireSrc, e.peer);
+    const back = replyTo === e.peer ? {} : { onWireDst: replyTo };
     const a = e.attempt;
     if (a?.kind === 'register' && a.coa === tested) {
       // P-MN-3 / G03: answer from the tested address, then repeat the AOTR until the BA (OP-3).
       a.answered = true;
       this.scheduler.cancel(mnTimerKey('fallback', e.peer));
       if (e.state === 'none') this.setView(e, 'bu-sent', tested, false);
-      this.o.send(aotr(msg.nonce), hoa, e.peer, { onWireSrc: tested });
-      a.aotr = { nonce: Buffer.from(msg.nonce), timeout: nextTimeout(this.config.initialBindackTimeout, this.config.maxBindackTimeout), tries: 1 };
+      this.o.send(aotr(msg.nonce), hoa, e.peer, { onWireSrc: tested, ...back });
+      a.aotr = { nonce: Buffer.from(msg.nonce), timeout: nextTimeout(this.config.initialBindackTimeout, this.config.maxBindackTimeout), tries: 1, ...back };
       this.scheduler.cancel(mnTimerKey('bu', e.peer));
       a.deferred = false;
       this.scheduler.set(mnTimerKey('aotr', e.peer), now + this.config.initialBindackTimeout);
@@ -382,7 +386,7 @@ export class MobileNode implements Mip6Role {
     if (this.early.onAotc(e, tested, msg.nonce, now)) return;
     if (tested === this.coa) {
       // A test of the registered CoA outside a registration (e.g. after a lost BA): still ours.
-      this.o.send(aotr(msg.nonce), hoa, e.peer, { onWireSrc: tested });
+      this.o.send(aotr(msg.nonce), hoa, e.peer, { onWireSrc: tested, ...back });
       return;
     }
     this.o.count('mn-aotc-not-our-address');
@@ -473,7 +477,7 @@ export class MobileNode implements Mip6Role {
       this.sendBu(e, now);
       return;
     }
-    this.o.send(aotr(a.aotr.nonce), this.config.hoa, e.peer, { onWireSrc: a.coa! });
+    this.o.send(aotr(a.aotr.nonce), this.config.hoa, e.peer, { onWireSrc: a.coa!, ...(a.aotr.onWireDst ? { onWireDst: a.aotr.onWireDst } : {}) });
     a.aotr.tries++;
     this.scheduler.set(mnTimerKey('aotr', e.peer), now + a.aotr.timeout);
     a.aotr.timeout = nextTimeout(a.aotr.timeout, this.config.maxBindackTimeout);
@@ -604,6 +608,10 @@ export class MobileNode implements Mip6Role {
       return;
     }
     a.deferred = false;
+    // OP-7 / K08: the first BU of an attempt takes the rule's way (to a mobile peer: its last
+    // proven CoA); a retransmission goes to the peer's home address, through its HA, since the
+    // peer may have moved too and would otherwise never hear from us.
+    const viaHome = !e.home && a.seqs.length > 0;
     e.seq = seqNext(e.seq);
     a.seqs.push(e.seq);
     if (a.seqs.length > 64) a.seqs.shift();
@@ -616,7 +624,7 @@ export class MobileNode implements Mip6Role {
       coa: a.coa,
     });
     // IRO §3.3 / §7: from the HoA, the CoA as ancillary on-wire source; no HAO.
-    this.o.send(msg, this.config.hoa, e.peer, a.coa === null ? {} : { onWireSrc: a.coa });
+    this.o.send(msg, this.config.hoa, e.peer, { ...(a.coa === null ? {} : { onWireSrc: a.coa }), ...(viaHome ? { onWireDst: e.peer } : {}) });
     this.scheduler.set(mnTimerKey('bu', e.peer), now + a.buTimeout);
     a.buTimeout = nextTimeout(a.buTimeout, this.config.maxBindackTimeout);
   }
